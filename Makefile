@@ -1,0 +1,31 @@
+# The workshop's commands. Each creates .venv (and reinstalls when pyproject.toml changes).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lab clean
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+## run: the whole workshop, headless, on the local backend (executed notebooks in runs/)
+run: $(INSTALLED)
+	$(BIN)/python -m helpers.runner
+
+## test: lint, format check and the test suite
+test: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+## lab: JupyterLab on notebooks/ with a local backend beside it
+lab: $(INSTALLED)
+	$(BIN)/python -m helpers.lab
+
+## clean: stop a background local backend, remove the venv and run outputs (keeps state)
+clean:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m helpers.backend stop; fi
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info

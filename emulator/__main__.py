@@ -1,0 +1,18 @@
+"""Command line: ``python -m emulator serve --port N``."""
+
+import argparse
+
+from emulator.server import serve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the local backend in the foreground")
+    serve_cmd.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    args = parser.parse_args()
+    serve(args.port)
+
+
+if __name__ == "__main__":
+    main()

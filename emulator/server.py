@@ -1,0 +1,77 @@
+"""One process, one port: our handlers in front of moto's server app.
+
+Requests are routed by path (and, where a path could also be an S3 bucket, by the SigV4
+service in the Authorization header). Anything we do not handle goes to moto, which in
+turn routes by the SigV4 credential scope, as its own server does.
+"""
+
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Callable
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from emulator import cognito
+from emulator.wsgi import WSGIApp, json_response
+
+HOST = "127.0.0.1"
+HEALTH_PATH = "/_emulator/health"
+INSTANCE = uuid.uuid4().hex
+
+Route = tuple[Callable[[dict], bool], WSGIApp]
+
+
+def _health(environ: dict, start_response) -> list[bytes]:
+    body = {"service": "agentcore-workshop-emulator", "instance": INSTANCE, "pid": os.getpid()}
+    return json_response(body)(environ, start_response)
+
+
+def _is_get(environ: dict) -> bool:
+    return environ.get("REQUEST_METHOD") == "GET"
+
+
+ROUTES: list[Route] = [
+    (lambda env: env.get("PATH_INFO") == HEALTH_PATH, _health),
+    (
+        lambda env: _is_get(env) and cognito.WELL_KNOWN.match(env.get("PATH_INFO", "")),
+        cognito.well_known,
+    ),
+]
+
+
+def build_app() -> WSGIApp:
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def dispatch(environ: dict, start_response):
+        for matches, handler in ROUTES:
+            if matches(environ):
+                return handler(environ, start_response)
+        return moto_app(environ, start_response)
+
+    return dispatch
+
+
+def _stop(signum, frame) -> None:
+    raise SystemExit(0)
+
+
+def serve(port: int = 0) -> None:
+    """Serve until SIGTERM/SIGINT; print ``READY <url>`` once the socket accepts connections."""
+    server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
+    base_url = f"http://{HOST}:{server.server_port}"
+    cognito.install(base_url)
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"READY {base_url}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        print("STOPPED", file=sys.stderr, flush=True)

@@ -1,0 +1,194 @@
+"""Choose the backend: the offline local emulator (default) or a real AWS account.
+
+This is the only module that knows the local backend exists. Everything else gets a
+`Backend` and asks it for boto3 clients; the endpoint, credentials and region it carries
+are all that differs between the two.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import boto3
+import requests
+
+from helpers.errors import WorkshopError, explain
+from helpers.paths import private_file, workshop_dir
+from helpers.waiting import wait_until
+
+LOCAL, AWS = "local", "aws"
+EMULATOR_URL_VARIABLE = "WORKSHOP_EMULATOR_URL"
+HEALTH_PATH = "/_emulator/health"
+# moto's well-known test credentials: the local backend accepts any, AWS accepts none of these.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    region: str
+    endpoint_url: str | None = None
+    instance: str | None = None  # the local emulator process this state belongs to
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        credentials = LOCAL_CREDENTIALS if self.name == LOCAL else {}
+        return boto3.Session(region_name=self.region, **credentials)
+
+    def client(self, service: str):
+        return self.session.client(service, endpoint_url=self.endpoint_url)
+
+    def environ(self) -> dict[str, str]:
+        """Environment for a process (an SDK, the agent) that should use this backend."""
+        env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
+        if self.name == LOCAL:
+            env |= {
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+            }
+        return env
+
+    def describe(self) -> dict[str, str]:
+        """What a learner should know about where the workshop runs."""
+        with explain("Asking STS who you are"):
+            identity = self.client("sts").get_caller_identity()
+        where = self.endpoint_url or f"AWS ({self.region})"
+        return {
+            "Backend": self.name,
+            "Region": self.region,
+            "Endpoint": where,
+            "Account": identity["Account"],
+            "Caller": identity["Arn"],
+        }
+
+
+def connect(name: str = LOCAL, region: str | None = "us-east-1") -> Backend:
+    """The backend a notebook's BACKEND/REGION parameters ask for, ready for boto3."""
+    name = (name or LOCAL).strip().lower()
+    if name == LOCAL:
+        url = local_emulator_url()
+        return Backend(LOCAL, region or "us-east-1", url, health(url))
+    if name == AWS:
+        session = boto3.Session(region_name=region or None)
+        if not session.region_name:
+            raise WorkshopError(
+                "No AWS region: set REGION in the parameters cell, or AWS_REGION / "
+                "AWS_DEFAULT_REGION, or a region in your AWS profile."
+            )
+        if session.get_credentials() is None:
+            raise WorkshopError(
+                "No AWS credentials found. Configure a profile (aws configure, or "
+                "aws sso login) and set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, then restart the kernel."
+            )
+        return Backend(AWS, session.region_name)
+    raise WorkshopError(f"BACKEND must be 'local' or 'aws', not {name!r}.")
+
+
+def _health_info(url: str) -> dict | None:
+    try:
+        answer = requests.get(url + HEALTH_PATH, timeout=2)
+        info = answer.json() if answer.ok else {}
+    except (requests.RequestException, ValueError):
+        return None
+    return info if info.get("service") == "agentcore-workshop-emulator" else None
+
+
+def health(url: str) -> str | None:
+    """The emulator's instance id if ``url`` is a live local backend, else None."""
+    info = _health_info(url)
+    return info["instance"] if info else None
+
+
+def _emulator_record() -> Path:
+    return workshop_dir() / ".workshop" / "emulator.json"
+
+
+def local_emulator_url() -> str:
+    """The running local backend: the one we were given, the one we started, or a new one."""
+    if given := os.environ.get(EMULATOR_URL_VARIABLE):
+        if health(given) is None:
+            raise WorkshopError(
+                f"The local backend at {given} ({EMULATOR_URL_VARIABLE}) does not answer. "
+                "Restart `make lab` (or unset the variable to let the notebook start one)."
+            )
+        return given
+    record = _emulator_record()
+    if record.exists():
+        url = json.loads(record.read_text())["url"]
+        if health(url) is not None:
+            return url
+    process, url = start_emulator(record.with_name("emulator.log"))
+    private_file(record, json.dumps({"url": url, "pid": process.pid}))
+    return url
+
+
+def start_emulator(log_path: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m emulator serve`` in its own session; return it and its URL."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "AWS_BEARER_TOKEN_BEDROCK"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "serve", "--port", "0"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+
+    def ready_url() -> str | None:
+        for line in log_path.read_text().splitlines():
+            if line.startswith("READY "):
+                return line.split()[1]
+        if process.poll() is not None:
+            raise WorkshopError(
+                f"The local backend did not start (exit {process.returncode}):\n"
+                + log_path.read_text()[-2000:]
+            )
+        return None
+
+    return process, wait_until(ready_url, "the local backend to start", timeout=timeout)
+
+
+@contextmanager
+def running_emulator(log_path: Path) -> Iterator[str]:
+    """A local backend for the duration of a block (the runner, `make lab`, tests)."""
+    process, url = start_emulator(log_path)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def stop_started_emulator() -> bool:
+    """Stop the local backend a notebook started in the background, if any is running."""
+    record = _emulator_record()
+    if not record.exists():
+        return False
+    recorded = json.loads(record.read_text())
+    record.unlink()
+    live = _health_info(recorded["url"])
+    if live is None or live["pid"] != recorded["pid"]:
+        return False
+    os.kill(recorded["pid"], signal.SIGTERM)
+    return True
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["stop"]:
+        sys.exit("usage: python -m helpers.backend stop")
+    print("Stopped the local backend." if stop_started_emulator() else "No local backend to stop.")

@@ -1,0 +1,79 @@
+"""Showing results in a notebook: small tables, masked secrets, clickable links.
+
+Executed notebooks are shared and committed to regression runs, so nothing here ever
+renders a password, client secret or token in full.
+"""
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SECRET_FIELDS = ("password", "secret", "token")
+TIME_CLAIMS = ("exp", "iat", "auth_time", "nbf")
+
+
+def mask(value: str | None, visible: int = 0) -> str:
+    """``visible`` leading characters, then a count; e.g. ``eyJr…(1043 chars)``."""
+    if not value:
+        return "—"
+    return f"{value[:visible]}…({len(value)} chars)"
+
+
+def is_secret(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_FIELDS)
+
+
+def masked(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``row`` with every secret-looking field masked."""
+    return {k: mask(v) if is_secret(k) and isinstance(v, str) else v for k, v in row.items()}
+
+
+@dataclass
+class Table:
+    """Rows of name → value, as HTML in JupyterLab and aligned text elsewhere."""
+
+    rows: list[dict[str, Any]]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(k for row in self.rows for k in row))
+
+    def _cells(self, row: dict[str, Any]) -> list[str]:
+        return ["" if row.get(c) is None else str(row.get(c)) for c in self.columns]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>"
+            + "".join(f"<td style='text-align:left'>{html.escape(v)}</td>" for v in self._cells(r))
+            + "</tr>"
+            for r in self.rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        grid = [self.columns, *(self._cells(r) for r in self.rows)]
+        widths = [max(len(line[i]) for line in grid) for i in range(len(self.columns))]
+        return "\n".join(
+            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+            for line in grid
+        )
+
+
+def table(rows: list[dict[str, Any]] | dict[str, Any]) -> Table:
+    """A table of ``rows`` (or of one mapping, as Name/Value pairs), secrets masked."""
+    if isinstance(rows, dict):
+        rows = [{"Name": k, "Value": mask(v) if is_secret(k) else v} for k, v in rows.items()]
+    return Table([masked(row) for row in rows])
+
+
+def claims_table(claims: dict[str, Any]) -> Table:
+    """A decoded JWT's claims, with timestamps made readable."""
+
+    def readable(name: str, value: Any) -> Any:
+        if name in TIME_CLAIMS and isinstance(value, int):
+            return f"{value} ({datetime.fromtimestamp(value, UTC):%Y-%m-%d %H:%M:%S} UTC)"
+        return value
+
+    return Table([{"Claim": k, "Value": readable(k, v)} for k, v in claims.items()])

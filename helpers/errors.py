@@ -1,0 +1,50 @@
+"""One exception type with sentences a learner can act on, instead of botocore tracebacks."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
+
+HINTS = {
+    "AccessDeniedException": "Your AWS identity lacks a permission this step needs.",
+    "AccessDenied": "Your AWS identity lacks a permission this step needs.",
+    "ExpiredTokenException": "Your AWS credentials expired: refresh them and re-run the cell.",
+    "UnrecognizedClientException": "AWS does not accept these credentials: check your profile.",
+    "ResourceNotFoundException": (
+        "The resource is gone (deleted, or the local backend restarted): "
+        "re-run the notebook that creates it."
+    ),
+}
+
+
+class WorkshopError(RuntimeError):
+    """A failed workshop step, explained in a sentence."""
+
+
+@contextmanager
+def explain(action: str) -> Iterator[None]:
+    """Turn AWS client errors raised while doing ``action`` into a `WorkshopError`."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "Error")
+        message = error.response.get("Error", {}).get("Message", "")
+        hint = HINTS.get(code, "")
+        raise WorkshopError(f"{action} failed: {code}: {message} {hint}".strip()) from error
+    except NoCredentialsError as error:
+        raise WorkshopError(
+            f"{action} failed: no AWS credentials found. Configure a profile "
+            "(aws configure / aws sso login) or set AWS_PROFILE."
+        ) from error
+    except NoRegionError as error:
+        raise WorkshopError(f"{action} failed: no AWS region; set REGION.") from error
+    except EndpointConnectionError as error:
+        raise WorkshopError(
+            f"{action} failed: could not reach {error.kwargs.get('endpoint_url')}. "
+            "If you use the local backend, it has stopped: re-run the cell to start it again."
+        ) from error

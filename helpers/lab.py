@@ -1,0 +1,35 @@
+"""``make lab``: JupyterLab on the workshop's notebooks, with a local backend beside it.
+
+The backend lives exactly as long as JupyterLab: both stop together on Ctrl-C.
+"""
+
+import os
+import subprocess
+import sys
+
+from helpers.backend import EMULATOR_URL_VARIABLE, running_emulator
+from helpers.paths import NOTEBOOKS, workshop_dir
+
+
+def main() -> int:
+    with running_emulator(workshop_dir() / ".workshop" / "emulator.log") as url:
+        print(f"Local backend: {url}", flush=True)
+        env = {**os.environ, EMULATOR_URL_VARIABLE: url}
+        command = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--ip",
+            "127.0.0.1",
+            f"--notebook-dir={NOTEBOOKS}",
+            *sys.argv[1:],
+        ]
+        try:
+            return subprocess.call(command, env=env)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

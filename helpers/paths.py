@@ -1,0 +1,33 @@
+"""Where the workshop keeps its state: the repository root, or WORKSHOP_DIR when set."""
+
+import os
+from pathlib import Path
+
+
+def workshop_dir() -> Path:
+    """The folder for state and credential files (git-ignored, mode 0600).
+
+    Notebooks run with ``notebooks/`` as their working directory, so look upwards for the
+    repository; the headless runner sets WORKSHOP_DIR so each run has state of its own.
+    """
+    if configured := os.environ.get("WORKSHOP_DIR"):
+        return Path(configured)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "notebooks").is_dir() and (folder / "helpers").is_dir():
+            return folder
+    return here
+
+
+def private_file(path: Path, text: str) -> None:
+    """Write ``text`` so that only the owner can read it, replacing the file atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(partial, 0o600)
+    os.replace(partial, path)
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

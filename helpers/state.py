@@ -1,0 +1,124 @@
+"""The workshop's memory: what it created (a ledger), and the seed-compatible env file.
+
+Every notebook re-reads the state file, so a step re-run finds and reuses what an earlier
+run made instead of creating a duplicate, and cleanup can replay the ledger in reverse.
+The file holds passwords and secrets: it is mode 0600 and git-ignored.
+"""
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from helpers.backend import LOCAL, Backend
+from helpers.errors import WorkshopError
+from helpers.paths import private_file, workshop_dir
+
+ENV_FILE = ".agentcore_identity_user.env"
+ENV_VARIABLES = (
+    "RUNTIME_POOL_ID",
+    "RUNTIME_CLIENT_ID",
+    "RUNTIME_DISCOVERY_URL",
+    "RUNTIME_USERNAME",
+    "RUNTIME_PASSWORD",
+    "IDENTITY_POOL_ID",
+    "IDENTITY_CLIENT_ID",
+    "IDENTITY_CLIENT_SECRET",
+    "IDENTITY_DISCOVERY_URL",
+    "IDENTITY_USERNAME",
+    "IDENTITY_PASSWORD",
+)
+# Characters that need no quoting in a shell, python-dotenv or `export $(... | xargs)`.
+_BARE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@%+,")
+
+
+@dataclass
+class WorkshopState:
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def suffix(self) -> str:
+        """Eight hex characters in every resource name, so two workshops never collide."""
+        return self.data["suffix"]
+
+    @property
+    def ledger(self) -> dict[str, dict[str, Any]]:
+        """Created resources by key, in creation order."""
+        return self.data["ledger"]
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.ledger.get(key)
+
+    def record(self, key: str, kind: str, **attributes: Any) -> dict[str, Any]:
+        """Remember a resource the moment it exists, so nothing is lost if a later call fails."""
+        entry = {"kind": kind, **attributes, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        self.ledger[key] = entry
+        self.save()
+        return entry
+
+    def save(self) -> None:
+        private_file(self.path, json.dumps(self.data, indent=2))
+
+
+def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
+    """The state for ``backend``, created empty on first use.
+
+    A local backend keeps everything in memory, so state recorded against an emulator
+    that has since stopped describes nothing that exists: it is set aside and a fresh
+    state begins. State of another backend or region is never silently mixed in.
+    """
+    path = (directory or workshop_dir()) / ".workshop" / "state.json"
+    binding = {"name": backend.name, "region": backend.region, "instance": backend.instance}
+    if path.exists():
+        data = json.loads(path.read_text())
+        recorded = data["backend"]
+        if recorded == binding:
+            return WorkshopState(path, data)
+        if recorded["name"] == LOCAL and backend.name == LOCAL:
+            path.replace(path.with_name(f"state-{recorded['instance']}.stale.json"))
+        else:
+            raise WorkshopError(
+                f"The workshop state in {path} belongs to the {recorded['name']} backend in "
+                f"{recorded['region']}. Run 08_cleanup with those parameters first, or use them."
+            )
+    state = WorkshopState(path, {"backend": binding, "suffix": secrets.token_hex(4), "ledger": {}})
+    state.save()
+    return state
+
+
+def _quoted(value: str) -> str:
+    if value and set(value) <= _BARE:
+        return value
+    if set(value) & set("'\\\n"):
+        raise WorkshopError(
+            "Cannot write a value with a quote, backslash or newline to the env file."
+        )
+    return f"'{value}'"
+
+
+def write_env_file(values: dict[str, str], directory: Path | None = None) -> Path:
+    """Write the quickstart's ``.agentcore_identity_user.env`` (0600).
+
+    Values with shell or dotenv metacharacters (passwords have ``=``, ``*``, ``$``) are
+    single-quoted, which python-dotenv, ``source`` and ``xargs`` all read back verbatim.
+    """
+    missing = [name for name in ENV_VARIABLES if name not in values]
+    if missing:
+        raise WorkshopError(f"The env file needs {', '.join(missing)}.")
+    path = (directory or workshop_dir()) / ENV_FILE
+    lines = ["# AgentCore Identity Environment Variables (written by the workshop)"]
+    lines += [f"{name}={_quoted(values[name])}" for name in ENV_VARIABLES]
+    private_file(path, "\n".join(lines) + "\n")
+    return path
+
+
+def read_env_file(directory: Path | None = None) -> dict[str, str]:
+    path = (directory or workshop_dir()) / ENV_FILE
+    if not path.exists():
+        raise WorkshopError(f"{path} does not exist yet: run 01_setup_cognito first.")
+    return {name: value or "" for name, value in dotenv_values(path).items()}

@@ -1,0 +1,65 @@
+"""The local backend as a process: one port on loopback, READY line, clean stop."""
+
+import signal
+import subprocess
+import sys
+
+import boto3
+import requests
+
+from helpers.backend import LOCAL_CREDENTIALS
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket on ``port``, from /proc/net/tcp{,6}."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:
+                    found.add(address)
+    return found
+
+
+def _start() -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = process.stdout.readline()
+    assert line.startswith("READY http://127.0.0.1:"), line
+    return process, line.split()[1]
+
+
+def test_serves_on_loopback_only_and_stops_cleanly_on_sigterm():
+    process, url = _start()
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
+        assert requests.get(f"{url}/_emulator/health", timeout=5).json()["pid"] == process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert _listening_addresses(port) == set()
+
+
+def test_sigint_stops_it_too():
+    process, _ = _start()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+
+
+def test_aws_services_fall_through_to_moto(emulator_url):
+    s3 = boto3.client("s3", endpoint_url=emulator_url, region_name="us-east-1", **LOCAL_CREDENTIALS)
+    s3.create_bucket(Bucket="identities")
+    s3.put_object(Bucket="identities", Key=".well-known/openid-configuration", Body=b"x")
+    body = s3.get_object(Bucket="identities", Key=".well-known/openid-configuration")["Body"]
+    assert body.read() == b"x"
+    sts = boto3.client(
+        "sts", endpoint_url=emulator_url, region_name="us-east-1", **LOCAL_CREDENTIALS
+    )
+    assert sts.get_caller_identity()["Account"] == "123456789012"

@@ -1,0 +1,86 @@
+"""The state file and the seed-compatible env file: private, faithful, never mixed up."""
+
+import json
+import subprocess
+
+import pytest
+
+from helpers import state
+from helpers.backend import Backend
+from helpers.errors import WorkshopError
+
+LOCAL_A = Backend("local", "us-east-1", "http://127.0.0.1:1", "instance-a")
+LOCAL_B = Backend("local", "us-east-1", "http://127.0.0.1:2", "instance-b")
+AWS = Backend("aws", "us-east-1")
+TRICKY = "p=ss*w$rd!&(x)#%^ @+-_end"
+
+
+def _env_values(password: str = TRICKY) -> dict[str, str]:
+    values = {name: f"value-of-{name.lower()}" for name in state.ENV_VARIABLES}
+    values["RUNTIME_PASSWORD"] = password
+    values["IDENTITY_DISCOVERY_URL"] = (
+        "http://127.0.0.1:5000/us-east-1_x/.well-known/openid-configuration"
+    )
+    return values
+
+
+def test_state_file_is_private_and_remembers_the_ledger(tmp_path):
+    first = state.load(LOCAL_A, tmp_path)
+    first.record("runtime_pool", "cognito-user-pool", id="us-east-1_abc")
+    assert first.path.stat().st_mode & 0o777 == 0o600
+    again = state.load(LOCAL_A, tmp_path)
+    assert again.get("runtime_pool")["id"] == "us-east-1_abc"
+    assert again.suffix == first.suffix
+
+
+def test_state_of_a_stopped_local_backend_is_set_aside(tmp_path):
+    old = state.load(LOCAL_A, tmp_path)
+    old.record("runtime_pool", "cognito-user-pool", id="us-east-1_gone")
+    fresh = state.load(LOCAL_B, tmp_path)
+    assert fresh.ledger == {}
+    kept = json.loads((tmp_path / ".workshop" / "state-instance-a.stale.json").read_text())
+    assert kept["ledger"]["runtime_pool"]["id"] == "us-east-1_gone"
+
+
+def test_state_of_another_backend_is_never_mixed_in(tmp_path):
+    state.load(AWS, tmp_path).record("runtime_pool", "cognito-user-pool", id="us-east-1_real")
+    with pytest.raises(WorkshopError, match="belongs to the aws backend"):
+        state.load(LOCAL_A, tmp_path)
+    assert state.load(AWS, tmp_path).get("runtime_pool")["id"] == "us-east-1_real"
+
+
+def test_env_file_is_private_and_has_the_eleven_variables(tmp_path):
+    path = state.write_env_file(_env_values(), tmp_path)
+    assert path.name == ".agentcore_identity_user.env"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert list(state.read_env_file(tmp_path)) == list(state.ENV_VARIABLES)
+
+
+@pytest.mark.parametrize("password", [TRICKY, "a=b", "$HOME*", "plain123"])
+def test_env_file_round_trips_special_characters(tmp_path, password):
+    values = _env_values(password)
+    path = state.write_env_file(values, tmp_path)
+    assert state.read_env_file(tmp_path) == values
+    shell = subprocess.run(
+        ["bash", "-c", f"set -a; source '{path}'; printf %s \"$RUNTIME_PASSWORD\""],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert shell.stdout == password
+
+
+def test_env_file_refuses_values_it_cannot_quote(tmp_path):
+    with pytest.raises(WorkshopError, match="quote"):
+        state.write_env_file(_env_values("it's"), tmp_path)
+
+
+def test_env_file_needs_every_variable(tmp_path):
+    with pytest.raises(WorkshopError, match="IDENTITY_PASSWORD"):
+        state.write_env_file({"RUNTIME_POOL_ID": "x"}, tmp_path)
+
+
+def test_reading_a_missing_env_file_says_which_notebook_writes_it(tmp_path):
+    with pytest.raises(WorkshopError, match="01_setup_cognito"):
+        state.read_env_file(tmp_path)
