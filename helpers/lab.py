@@ -23,6 +23,7 @@ def main() -> int:
             "--ip",
             "127.0.0.1",
             f"--notebook-dir={NOTEBOOKS}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),  # containers often run as root
             *sys.argv[1:],
         ]
         try:
