@@ -93,6 +93,17 @@ def test_runner_stops_at_a_failing_cell_and_names_it(tmp_path):
     )
 
 
+def test_runner_fails_a_cell_that_hangs(tmp_path):
+    hanging = tmp_path / "98_hangs.ipynb"
+    notebook = nbformat.read(ORDER[0], as_version=4)
+    notebook.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
+    nbformat.write(notebook, hanging)
+    result = _run(hanging, "--cell-timeout", "3", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert re.search(r"98_hangs\.ipynb\s+FAILED", result.stdout)
+    assert "Timeout" in result.stderr
+
+
 @pytest.mark.parametrize("path", ORDER, ids=lambda p: p.name)
 def test_committed_notebook_is_clean_and_follows_the_template(path):
     notebook = nbformat.read(path, as_version=4)
