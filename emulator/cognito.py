@@ -1,22 +1,26 @@
 """Cognito user pools: where moto is too lax or too shared for this workshop, and discovery.
 
 moto signs every pool's tokens with one RSA key that ships inside moto (anyone can forge
-them), names an AWS issuer that the local discovery URL cannot match, and lets any client
-use any auth flow without its secret. The workshop's troubleshooting depends on all three,
-so this module patches moto's pool model in this process only and serves the pool's
+them), names an AWS issuer that the local discovery URL cannot match, lets any client use
+any auth flow without its secret, and merges a client update where Cognito replaces the
+whole configuration. The workshop's troubleshooting depends on all of these, so this
+module patches moto's Cognito model in this process only and serves the pool's
 `.well-known` documents itself.
 """
 
+import json
 import re
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 from moto.cognitoidp import models
 from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError
 from moto.cognitoidp.utils import check_secret_hash
 from werkzeug.wrappers import Request, Response
 
+from emulator import site
 from emulator.wsgi import json_response
 
 WELL_KNOWN = re.compile(
@@ -28,16 +32,14 @@ HOSTED_UI_PREFIX = "/_cognito"
 # Cognito's defaults for a client created without ExplicitAuthFlows.
 DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
 
-_base_url = ""
-
 
 def issuer(pool_id: str) -> str:
-    return f"{_base_url}/{pool_id}"
+    return f"{site.base_url}/{pool_id}"
 
 
 def hosted_ui_url(domain: str) -> str:
     """Where the hosted UI of a pool domain lives on this server (AWS: its own host)."""
-    return f"{_base_url}{HOSTED_UI_PREFIX}/{domain}"
+    return f"{site.base_url}{HOSTED_UI_PREFIX}/{domain}"
 
 
 def find_pool(pool_id: str) -> models.CognitoIdpUserPool | None:
@@ -47,6 +49,28 @@ def find_pool(pool_id: str) -> models.CognitoIdpUserPool | None:
         if backend is not None and pool_id in backend.user_pools:
             return backend.user_pools[pool_id]
     return None
+
+
+def verify_user_token(token: str) -> dict[str, Any]:
+    """The claims of a token one of this emulator's pools issued: signature, issuer, expiry.
+
+    Raises ValueError with the reason a relying party would give.
+    """
+    try:
+        issuer_claim = json.loads(jws.extract_compact(token.encode()).payload).get("iss", "")
+    except (JoseError, ValueError, AttributeError) as error:
+        raise ValueError("the token is not a signed JWT") from error
+    pool = find_pool(issuer_claim.rsplit("/", 1)[-1])
+    if pool is None or issuer(pool.id) != issuer_claim:
+        raise ValueError(f"the issuer {issuer_claim!r} is not a user pool of this backend")
+    try:
+        claims = jwt.decode(token, pool.json_web_key, algorithms=["RS256"]).claims
+        jwt.JWTClaimsRegistry(exp={"essential": True}).validate(claims)
+    except JoseError as error:
+        raise ValueError(
+            f"the token does not verify: {error.description or error.error}"
+        ) from error
+    return claims
 
 
 def public_jwks(pool: models.CognitoIdpUserPool) -> dict[str, Any]:
@@ -88,6 +112,18 @@ def _initiate_auth(original):
     return initiate_auth
 
 
+def _update_user_pool_client(original):
+    def update_user_pool_client(self, user_pool_id, client_id, extended_config):
+        client = original(self, user_pool_id, client_id, {})  # moto's checks, nothing merged
+        # Cognito replaces the configuration: whatever the update omits returns to its default.
+        defaults = models.CognitoIdpUserPoolClient(user_pool_id, False, None).extended_config
+        name = client.extended_config.get("ClientName")
+        client.extended_config = {**defaults, "ClientName": name, **extended_config}
+        return client
+
+    return update_user_pool_client
+
+
 def _check_user_password_auth(client: models.CognitoIdpUserPoolClient, params: dict) -> None:
     flows = client.extended_config.get("ExplicitAuthFlows") or DEFAULT_AUTH_FLOWS
     if not {"ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"} & set(flows):
@@ -98,14 +134,13 @@ def _check_user_password_auth(client: models.CognitoIdpUserPoolClient, params: d
         raise NotAuthorizedError(f"Unable to verify secret hash for client {client.id}")
 
 
-def install(base_url: str) -> None:
+def install() -> None:
     """Patch moto's Cognito model for this process; call once, before serving."""
-    global _base_url
-    _base_url = base_url
     pool, backend = models.CognitoIdpUserPool, models.CognitoIdpBackend
     pool.__init__ = _pool_init(pool.__init__)
     pool.create_jwt = _create_jwt(pool.create_jwt)
     backend.initiate_auth = _initiate_auth(backend.initiate_auth)
+    backend.update_user_pool_client = _update_user_pool_client(backend.update_user_pool_client)
 
 
 def discovery_document(pool: models.CognitoIdpUserPool) -> dict[str, Any]:

@@ -6,6 +6,7 @@ turn routes by the SigV4 credential scope, as its own server does.
 """
 
 import os
+import re
 import signal
 import sys
 import uuid
@@ -18,12 +19,13 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from emulator import cognito
+from emulator import cognito, identity, site
 from emulator.wsgi import WSGIApp, json_response
 
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_emulator/health"
 INSTANCE = uuid.uuid4().hex
+SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
 Route = tuple[Callable[[dict], bool], WSGIApp]
 
@@ -37,11 +39,24 @@ def _is_get(environ: dict) -> bool:
     return environ.get("REQUEST_METHOD") == "GET"
 
 
+def _signed_for(environ: dict, service: str) -> bool:
+    """SigV4-signed for ``service``: tells our paths apart from S3 buckets of the same name."""
+    scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return scope is not None and scope["service"] == service
+
+
+def _path(environ: dict) -> str:
+    return environ.get("PATH_INFO", "")
+
+
 ROUTES: list[Route] = [
-    (lambda env: env.get("PATH_INFO") == HEALTH_PATH, _health),
+    (lambda env: _path(env) == HEALTH_PATH, _health),
+    (lambda env: _is_get(env) and cognito.WELL_KNOWN.match(_path(env)), cognito.well_known),
     (
-        lambda env: _is_get(env) and cognito.WELL_KNOWN.match(env.get("PATH_INFO", "")),
-        cognito.well_known,
+        lambda env: (
+            _path(env).startswith(identity.PREFIX) and _signed_for(env, "bedrock-agentcore")
+        ),
+        identity.app,
     ),
 ]
 
@@ -65,11 +80,11 @@ def _stop(signum, frame) -> None:
 def serve(port: int = 0) -> None:
     """Serve until SIGTERM/SIGINT; print ``READY <url>`` once the socket accepts connections."""
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
-    base_url = f"http://{HOST}:{server.server_port}"
-    cognito.install(base_url)
+    site.base_url = f"http://{HOST}:{server.server_port}"
+    cognito.install()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    print(f"READY {base_url}", flush=True)
+    print(f"READY {site.base_url}", flush=True)
     try:
         server.serve_forever()
     finally:

@@ -165,16 +165,33 @@ def _pool(backend: Backend, state: WorkshopState, role: _Role) -> Pool:
             "secret": created.get("ClientSecret"),
         }
 
-    client = _ensure(state, f"{role.name}_client", "cognito-user-pool-client", create_client)
-    user = _ensure_user(cognito, state, f"{role.name}_user", pool_id, role.user_prefix + suffix)
+    _ensure(state, f"{role.name}_client", "cognito-user-pool-client", create_client)
+    _ensure_user(cognito, state, f"{role.name}_user", pool_id, role.user_prefix + suffix)
+    return _recorded_pool(backend, state, role.name)
+
+
+def _recorded_pool(backend: Backend, state: WorkshopState, role: str) -> Pool:
+    pool, client, user = (state.get(f"{role}_{part}") for part in ("pool", "client", "user"))
+    if not (pool and client and user and user["password"]):
+        raise WorkshopError(
+            f"The workshop state has no complete {role} pool: run 01_setup_cognito first."
+        )
+    domain = state.get(f"{role}_domain")
     return Pool(
-        pool_id=pool_id,
+        pool_id=pool["id"],
         client_id=client["id"],
         client_secret=client["secret"],
-        discovery_url=discovery_url(backend, pool_id),
+        discovery_url=discovery_url(backend, pool["id"]),
         username=user["username"],
         password=user["password"],
-        domain=domain,
+        domain=domain["domain"] if domain else None,
+    )
+
+
+def recorded(backend: Backend, state: WorkshopState) -> CognitoSetup:
+    """The pools 01_setup_cognito created, read from the workshop state (no AWS calls)."""
+    return CognitoSetup(
+        _recorded_pool(backend, state, "runtime"), _recorded_pool(backend, state, "identity")
     )
 
 
@@ -187,7 +204,7 @@ def _ensure(state: WorkshopState, key: str, kind: str, create) -> dict:
     return state.record(key, kind, **attributes)
 
 
-def _ensure_user(cognito, state: WorkshopState, key: str, pool_id: str, username: str) -> dict:
+def _ensure_user(cognito, state: WorkshopState, key: str, pool_id: str, username: str) -> None:
     """The pool's user with a permanent password (no change-password challenge)."""
 
     def create_user() -> dict:
@@ -201,10 +218,7 @@ def _ensure_user(cognito, state: WorkshopState, key: str, pool_id: str, username
             cognito.admin_set_user_password(
                 UserPoolId=pool_id, Username=username, Password=password, Permanent=True
             )
-        user = state.record(
-            key, "cognito-user", pool_id=pool_id, username=username, password=password
-        )
-    return user
+        state.record(key, "cognito-user", pool_id=pool_id, username=username, password=password)
 
 
 def _wait_for_domain(cognito, prefix: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-SECRET_FIELDS = ("password", "secret", "token")
+SECRET_FIELDS = ("password", "secret", "token")  # a field named "…password" is masked
 TIME_CLAIMS = ("exp", "iat", "auth_time", "nbf")
 
 
@@ -21,7 +21,7 @@ def mask(value: str | None, visible: int = 0) -> str:
 
 
 def is_secret(name: str) -> bool:
-    return any(word in name.lower() for word in SECRET_FIELDS)
+    return name.lower().endswith(SECRET_FIELDS)
 
 
 def masked(row: dict[str, Any]) -> dict[str, Any]:

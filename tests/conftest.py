@@ -1,5 +1,9 @@
 """One local backend for the whole session, started as a real process, as learners get it."""
 
+import os
+import subprocess
+import sys
+
 import boto3
 import pytest
 
@@ -27,3 +31,26 @@ def workshop(emulator_url, tmp_path, monkeypatch):
     monkeypatch.setenv("WORKSHOP_EMULATOR_URL", emulator_url)
     monkeypatch.setenv("WORKSHOP_DIR", str(tmp_path))
     return tmp_path
+
+
+def start_emulator_process(env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``python -m emulator serve --port 0``, waited for until it prints its READY line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    line = process.stdout.readline()
+    assert line.startswith("READY http://127.0.0.1:"), line
+    return process, line.split()[1]
+
+
+def require_debian_package(found: bool, package: str) -> None:
+    """Skip where a Debian package is missing, except in CI, whose .ci/run installs it."""
+    if found:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"The Debian package {package} is missing: .ci/run must install it.")
+    pytest.skip(f"needs the Debian package {package} (apt-get install {package})")

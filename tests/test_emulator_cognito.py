@@ -192,3 +192,23 @@ def test_wrong_password_keeps_cognitos_answer(cognito, pool):
             AuthParameters={"USERNAME": "alice", "PASSWORD": "wrong"},
         )
     assert _error_code(error) == "NotAuthorizedException"
+
+
+def test_updating_a_client_resets_what_the_update_omits(cognito):
+    pool = _make_pool(
+        cognito,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid"],
+        CallbackURLs=["http://127.0.0.1:1/cb"],
+    )
+    cognito.update_user_pool_client(
+        UserPoolId=pool["id"], ClientId=pool["client_id"], CallbackURLs=["http://127.0.0.1:1/new"]
+    )
+    client = cognito.describe_user_pool_client(UserPoolId=pool["id"], ClientId=pool["client_id"])[
+        "UserPoolClient"
+    ]
+    assert client["CallbackURLs"] == ["http://127.0.0.1:1/new"]
+    assert client["ClientName"] == "client"
+    assert "AllowedOAuthFlows" not in client
+    assert "ExplicitAuthFlows" not in client

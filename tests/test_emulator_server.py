@@ -1,13 +1,12 @@
 """The local backend as a process: one port on loopback, READY line, clean stop."""
 
 import signal
-import subprocess
-import sys
 
 import boto3
 import requests
 
 from helpers.backend import LOCAL_CREDENTIALS
+from tests.conftest import start_emulator_process
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -23,20 +22,8 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-def _start() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = process.stdout.readline()
-    assert line.startswith("READY http://127.0.0.1:"), line
-    return process, line.split()[1]
-
-
 def test_serves_on_loopback_only_and_stops_cleanly_on_sigterm():
-    process, url = _start()
+    process, url = start_emulator_process()
     port = int(url.rsplit(":", 1)[1])
     try:
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
@@ -48,7 +35,7 @@ def test_serves_on_loopback_only_and_stops_cleanly_on_sigterm():
 
 
 def test_sigint_stops_it_too():
-    process, _ = _start()
+    process, _ = start_emulator_process()
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
 

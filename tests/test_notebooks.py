@@ -12,7 +12,8 @@ import pytest
 from helpers.paths import NOTEBOOKS
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-JWT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")
+# A JWS (bearer token) or JWE (workload access token): a base64url JSON header, then a dot.
+TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess:
@@ -63,6 +64,28 @@ def test_setup_cognito_shows_pools_and_claims_and_leaves_state(run):
     assert (out / ".agentcore_identity_user.env").stat().st_mode & 0o777 == 0o600
 
 
+def test_credential_provider_is_shown_with_its_secret_as_an_arn(run):
+    _, out = run
+    shown = _outputs(out / "04_credential_provider.ipynb")
+    ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
+    assert ledger["credential_provider"]["name"] in shown
+    assert ":secretsmanager:" in shown
+    assert "/identities/oauth2/callback/" in shown
+    assert "is ready." in shown
+
+
+def test_workload_identity_notebook_points_local_development_at_it(run):
+    _, out = run
+    shown = _outputs(out / "05_workload_identity.ipynb")
+    workload = json.loads((out / ".workshop" / "state.json").read_text())["ledger"][
+        "workload_identity"
+    ]["name"]
+    assert workload in shown
+    assert "Workload access token" in shown
+    local_dev = json.loads((out / ".agentcore.json").read_text())
+    assert local_dev["workload_identity_name"] == workload
+
+
 def test_no_secret_appears_in_any_executed_notebook(run):
     _, out = run
     secrets = set()
@@ -76,7 +99,7 @@ def test_no_secret_appears_in_any_executed_notebook(run):
         shown = _outputs(executed)
         leaked = [s for s in secrets if s in shown or json.dumps(s)[1:-1] in shown]
         assert not leaked, f"{executed.name} shows a secret"
-        assert not JWT.search(shown), f"{executed.name} shows a token in full"
+        assert not TOKEN.search(shown), f"{executed.name} shows a token in full"
 
 
 def test_runner_stops_at_a_failing_cell_and_names_it(tmp_path):

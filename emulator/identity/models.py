@@ -1,0 +1,327 @@
+"""AgentCore Identity: credential providers, workload identities, the token vault.
+
+Plain state and logic, one backend per account and region (moto's `BackendDict`, so
+`/moto-api/reset` clears it too); `responses.py` is the thin HTTP layer over it.
+"""
+
+import base64
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from moto.core.base_backend import BackendDict, BaseBackend
+
+from emulator import cognito, secrets, site
+from emulator.exceptions import (
+    ConflictException,
+    ResourceNotFoundException,
+    UnauthorizedException,
+    ValidationException,
+)
+from emulator.identity import tokens
+
+# Vendors with a config key of their own; every other vendor uses the "included" key.
+DEDICATED_CONFIG_KEYS = {
+    "CustomOauth2": "customOauth2ProviderConfig",
+    "GoogleOauth2": "googleOauth2ProviderConfig",
+    "GithubOauth2": "githubOauth2ProviderConfig",
+    "SlackOauth2": "slackOauth2ProviderConfig",
+    "SalesforceOauth2": "salesforceOauth2ProviderConfig",
+    "MicrosoftOauth2": "microsoftOauth2ProviderConfig",
+    "AtlassianOauth2": "atlassianOauth2ProviderConfig",
+    "LinkedinOauth2": "linkedinOauth2ProviderConfig",
+}
+INCLUDED_CONFIG_KEY = "includedOauth2ProviderConfig"
+SECRET_JSON_KEY = "client_secret"
+API_KEY_JSON_KEY = "api_key_value"
+TOKEN_VAULT = "default"
+DEFAULT_PAGE = 10
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WorkloadIdentity:
+    name: str
+    arn: str
+    return_urls: list[str]
+    created: datetime = field(default_factory=_now)
+    updated: datetime = field(default_factory=_now)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "workloadIdentityArn": self.arn,
+            "allowedResourceOauth2ReturnUrls": self.return_urls,
+            "createdTime": self.created,
+            "lastUpdatedTime": self.updated,
+        }
+
+
+@dataclass
+class Oauth2Provider:
+    name: str
+    vendor: str
+    arn: str
+    secret_arn: str
+    config_key: str
+    config: dict[str, Any]  # as given, without the client secret
+    callback_url: str = field(
+        default_factory=lambda: f"{site.base_url}/identities/oauth2/callback/{uuid.uuid4()}"
+    )
+    created: datetime = field(default_factory=_now)
+    updated: datetime = field(default_factory=_now)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "credentialProviderVendor": self.vendor,
+            "credentialProviderArn": self.arn,
+            "clientSecretArn": {"secretArn": self.secret_arn},
+            "clientSecretJsonKey": SECRET_JSON_KEY,
+            "clientSecretSource": "MANAGED",
+            "callbackUrl": self.callback_url,
+            "oauth2ProviderConfigOutput": {self.config_key: _config_output(self.config)},
+            "status": "READY",
+            "createdTime": self.created,
+            "lastUpdatedTime": self.updated,
+        }
+
+
+@dataclass
+class ApiKeyProvider:
+    name: str
+    arn: str
+    secret_arn: str
+    created: datetime = field(default_factory=_now)
+    updated: datetime = field(default_factory=_now)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "credentialProviderArn": self.arn,
+            "apiKeySecretArn": {"secretArn": self.secret_arn},
+            "apiKeySecretJsonKey": API_KEY_JSON_KEY,
+            "apiKeySecretSource": "MANAGED",
+            "createdTime": self.created,
+            "lastUpdatedTime": self.updated,
+        }
+
+
+def _config_output(config: dict[str, Any]) -> dict[str, Any]:
+    """What AWS shows of a provider config: discovery and client id, never the secret."""
+    if "oauthDiscovery" in config:
+        return {k: v for k, v in config.items() if k != "clientSecret"}
+    metadata = {
+        "issuer": config.get("issuer"),
+        "authorizationEndpoint": config.get("authorizationEndpoint"),
+        "tokenEndpoint": config.get("tokenEndpoint"),
+    }
+    output: dict[str, Any] = {"clientId": config.get("clientId")}
+    if any(metadata.values()):
+        output["oauthDiscovery"] = {"authorizationServerMetadata": metadata}
+    return output
+
+
+def page(
+    items: list, max_results: int | None, next_token: str | None, name_of
+) -> tuple[list, str | None]:
+    """One page of ``items``; the token names the first item of the next page."""
+    start = 0
+    if next_token:
+        try:
+            first = base64.urlsafe_b64decode(next_token.encode()).decode()
+            start = [name_of(item) for item in items].index(first)
+        except ValueError as error:
+            raise ValidationException("The nextToken is not valid.") from error
+    size = max_results or DEFAULT_PAGE
+    rest = items[start + size :]
+    token = base64.urlsafe_b64encode(name_of(rest[0]).encode()).decode() if rest else None
+    return items[start : start + size], token
+
+
+class IdentityBackend(BaseBackend):
+    def __init__(self, region_name: str, account_id: str):
+        super().__init__(region_name, account_id)
+        self.lock = threading.Lock()
+        self.workload_identities: dict[str, WorkloadIdentity] = {}
+        self.oauth2_providers: dict[str, Oauth2Provider] = {}
+        self.api_key_providers: dict[str, ApiKeyProvider] = {}
+        self.vault_created = _now()
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region_name}:{self.account_id}:{resource}"
+
+    def _secret_name(self, kind: str, name: str) -> str:
+        return f"bedrock-agentcore-identity!{TOKEN_VAULT}/{kind}/{name}"
+
+    # Workload identities
+
+    def create_workload_identity(
+        self, name: str, return_urls: list[str] | None
+    ) -> WorkloadIdentity:
+        with self.lock:
+            if name in self.workload_identities:
+                raise ConflictException(f"A workload identity named {name} already exists.")
+            resource = f"workload-identity-directory/default/workload-identity/{name}"
+            identity = WorkloadIdentity(
+                name, self._arn("bedrock-agentcore", resource), return_urls or []
+            )
+            self.workload_identities[name] = identity
+        return identity
+
+    def get_workload_identity(self, name: str) -> WorkloadIdentity:
+        if name not in self.workload_identities:
+            raise ResourceNotFoundException(f"Workload identity {name} not found.")
+        return self.workload_identities[name]
+
+    def update_workload_identity(
+        self, name: str, return_urls: list[str] | None
+    ) -> WorkloadIdentity:
+        identity = self.get_workload_identity(name)
+        identity.return_urls = list(return_urls or [])
+        identity.updated = _now()
+        return identity
+
+    def delete_workload_identity(self, name: str) -> None:
+        self.get_workload_identity(name)
+        self.workload_identities.pop(name, None)
+
+    # OAuth2 credential providers
+
+    def _config_for(self, vendor: str, config_input: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        expected = DEDICATED_CONFIG_KEYS.get(vendor, INCLUDED_CONFIG_KEY)
+        (given, config), *_ = config_input.items()
+        if given != expected:
+            raise ValidationException(
+                f"credentialProviderVendor {vendor} takes {expected}, not {given}."
+            )
+        return given, config
+
+    def create_oauth2_credential_provider(
+        self, name: str, vendor: str, config_input: dict[str, Any]
+    ) -> Oauth2Provider:
+        key, config = self._config_for(vendor, config_input)
+        with self.lock:
+            if name in self.oauth2_providers:
+                raise ConflictException(f"A credential provider named {name} already exists.")
+            secret_arn = secrets.store(
+                self.account_id,
+                self.region_name,
+                self._secret_name("oauth2", name),
+                {SECRET_JSON_KEY: config.get("clientSecret", "")},
+            )
+            resource = f"token-vault/{TOKEN_VAULT}/oauth2credentialprovider/{name}"
+            provider = Oauth2Provider(
+                name=name,
+                vendor=vendor,
+                arn=self._arn("acps", resource),
+                secret_arn=secret_arn,
+                config_key=key,
+                config={k: v for k, v in config.items() if k != "clientSecret"},
+            )
+            self.oauth2_providers[name] = provider
+        return provider
+
+    def get_oauth2_credential_provider(self, name: str) -> Oauth2Provider:
+        if name not in self.oauth2_providers:
+            raise ResourceNotFoundException(f"Credential provider {name} not found.")
+        return self.oauth2_providers[name]
+
+    def update_oauth2_credential_provider(
+        self, name: str, vendor: str, config_input: dict[str, Any]
+    ) -> Oauth2Provider:
+        provider = self.get_oauth2_credential_provider(name)
+        key, config = self._config_for(vendor, config_input)
+        if "clientSecret" in config:
+            secrets.store(
+                self.account_id,
+                self.region_name,
+                self._secret_name("oauth2", name),
+                {SECRET_JSON_KEY: config["clientSecret"]},
+            )
+        provider.vendor, provider.config_key = vendor, key
+        provider.config = {k: v for k, v in config.items() if k != "clientSecret"}
+        provider.updated = _now()
+        return provider
+
+    def delete_oauth2_credential_provider(self, name: str) -> None:
+        self.get_oauth2_credential_provider(name)
+        self.oauth2_providers.pop(name, None)
+        secrets.delete(self.account_id, self.region_name, self._secret_name("oauth2", name))
+
+    def client_secret(self, provider: Oauth2Provider) -> str:
+        name = self._secret_name("oauth2", provider.name)
+        return secrets.read(self.account_id, self.region_name, name)[SECRET_JSON_KEY]
+
+    # API-key credential providers
+
+    def create_api_key_credential_provider(self, name: str, api_key: str) -> ApiKeyProvider:
+        with self.lock:
+            if name in self.api_key_providers:
+                raise ConflictException(f"A credential provider named {name} already exists.")
+            secret_arn = secrets.store(
+                self.account_id,
+                self.region_name,
+                self._secret_name("apikey", name),
+                {API_KEY_JSON_KEY: api_key},
+            )
+            resource = f"token-vault/{TOKEN_VAULT}/apikeycredentialprovider/{name}"
+            provider = ApiKeyProvider(name, self._arn("acps", resource), secret_arn)
+            self.api_key_providers[name] = provider
+        return provider
+
+    def get_api_key_credential_provider(self, name: str) -> ApiKeyProvider:
+        if name not in self.api_key_providers:
+            raise ResourceNotFoundException(f"Credential provider {name} not found.")
+        return self.api_key_providers[name]
+
+    def delete_api_key_credential_provider(self, name: str) -> None:
+        self.get_api_key_credential_provider(name)
+        self.api_key_providers.pop(name, None)
+        secrets.delete(self.account_id, self.region_name, self._secret_name("apikey", name))
+
+    def get_token_vault(self, vault_id: str | None) -> dict[str, Any]:
+        if vault_id not in (None, TOKEN_VAULT):
+            raise ResourceNotFoundException(f"Token vault {vault_id} not found.")
+        return {
+            "tokenVaultId": TOKEN_VAULT,
+            "kmsConfiguration": {"keyType": "ServiceManagedKey"},
+            "lastModifiedDate": self.vault_created,
+        }
+
+    # Data plane: workload access tokens and API keys
+
+    def workload_access_token(self, workload: str, **user: str) -> str:
+        self.get_workload_identity(workload)
+        return tokens.issue(self.account_id, self.region_name, workload, **user)
+
+    def workload_access_token_for_jwt(self, workload: str, user_token: str) -> str:
+        try:
+            claims = cognito.verify_user_token(user_token)
+        except ValueError as error:
+            raise UnauthorizedException(f"The user token is not valid: {error}.") from error
+        return self.workload_access_token(workload, issuer=claims["iss"], subject=claims["sub"])
+
+    def read_workload_access_token(self, value: str) -> tokens.WorkloadToken:
+        return tokens.read(value, self.account_id, self.region_name)
+
+    def get_resource_api_key(self, workload_token: str, provider_name: str) -> str:
+        self.read_workload_access_token(workload_token)
+        provider = self.get_api_key_credential_provider(provider_name)
+        name = self._secret_name("apikey", provider.name)
+        return secrets.read(self.account_id, self.region_name, name)[API_KEY_JSON_KEY]
+
+
+identity_backends = BackendDict(
+    IdentityBackend,
+    "bedrock-agentcore",
+    # botocore has no endpoint data for AgentCore yet: serve every Bedrock region
+    use_boto3_regions=False,
+    additional_regions=boto3.Session().get_available_regions("bedrock"),
+)

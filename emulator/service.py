@@ -1,0 +1,110 @@
+"""Serving AWS operations moto lacks, the way moto serves its own.
+
+A `ModelResponse` is a moto `BaseResponse`: moto finds the operation from method and path,
+parses the request and serializes the result with botocore's service model, and turns a
+`ServiceException` into the error botocore expects. This module adds what only a server
+checks (lengths, patterns and enums from the model) and a WSGI app per response class.
+"""
+
+import re
+from typing import Any
+
+from botocore.validate import ParamValidator, ValidationErrors
+from flask import Flask
+from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import convert_to_flask_response, get_service_model
+from moto.moto_server.werkzeug_app import BackendRequest
+
+from emulator.exceptions import InternalServerException, ValidationException
+
+
+class _Errors(ValidationErrors):
+    def _format_error(self, error):
+        reason, name, details = error
+        if reason == "constraint":
+            return (
+                f"Value at '{self._get_name(name)}' failed to satisfy constraint: {details['rule']}"
+            )
+        return super()._format_error(error)
+
+
+class ServerValidator(ParamValidator):
+    """botocore's client-side checks (required, types, min, unions) plus max, pattern and enum."""
+
+    def validate(self, params: Any, shape) -> _Errors:
+        errors = _Errors()
+        self._validate(params, shape, errors, name="")
+        return errors
+
+    def _constraints(self, value: Any, size: int, shape, errors, name: str) -> None:
+        meta = shape.metadata
+        if "max" in meta and size > meta["max"]:
+            errors.report(name, "constraint", rule=f"Member must not exceed {meta['max']}")
+        if "enum" in meta and value not in meta["enum"]:
+            errors.report(name, "constraint", rule=f"Member must be one of {meta['enum']}")
+        if "pattern" in meta and isinstance(value, str) and not _matches(meta["pattern"], value):
+            errors.report(
+                name, "constraint", rule=f"Member must match the pattern {meta['pattern']}"
+            )
+
+    def _validate_string(self, param, shape, errors, name):
+        super()._validate_string(param, shape, errors, name)
+        if isinstance(param, str):
+            self._constraints(param, len(param), shape, errors, name)
+
+    def _validate_list(self, param, shape, errors, name):
+        super()._validate_list(param, shape, errors, name)
+        if isinstance(param, list | tuple):
+            self._constraints(None, len(param), shape, errors, name)
+
+    def _validate_map(self, param, shape, errors, name):
+        super()._validate_map(param, shape, errors, name)
+        if isinstance(param, dict):
+            self._constraints(None, len(param), shape, errors, name)
+
+    def _validate_integer(self, param, shape, errors, name):
+        super()._validate_integer(param, shape, errors, name)
+        if isinstance(param, int):
+            self._constraints(None, param, shape, errors, name)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value, re.DOTALL) is not None
+    except re.error:  # a Java-only construct: leave it to the real service
+        return True
+
+
+class ModelResponse(BaseResponse):
+    """An AWS service of ours, parsed, validated and serialized from botocore's model."""
+
+    SERVICE = ""
+
+    def __init__(self) -> None:
+        super().__init__(service_name=self.SERVICE)
+        self.automated_parameter_parsing = True
+
+    def call_action(self):
+        operation = get_service_model(self.SERVICE).operation_model(self._get_action())
+        report = ServerValidator().validate(self.params, operation.input_shape)
+        if report.has_errors():
+            problems = report.generate_report().splitlines()
+            message = f"{len(problems)} validation error(s) detected: " + "; ".join(problems)
+            return self.serialized(ActionResult(ValidationException(message)))
+        try:
+            return super().call_action()
+        except Exception as error:  # our bug, reported the way AWS reports its own
+            return self.serialized(ActionResult(InternalServerException(repr(error))))
+
+
+def wsgi_app(response_class: type[ModelResponse]) -> Flask:
+    """A WSGI app that hands every request to ``response_class``, as moto's server does."""
+    app = Flask(response_class.__name__)
+    app.request_class = BackendRequest
+    app.add_url_rule(
+        "/<path:path>",
+        endpoint="dispatch",
+        view_func=convert_to_flask_response(response_class.dispatch),
+        methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+    )
+    return app

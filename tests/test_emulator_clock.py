@@ -1,0 +1,86 @@
+"""What happens as time passes, on a local backend whose clock the test moves (libfaketime)."""
+
+import glob
+import os
+import signal
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers.backend import LOCAL_CREDENTIALS
+from tests.conftest import REGION, require_debian_package, start_emulator_process
+
+LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
+PASSWORD = "Passw0rd!=*"
+
+
+@pytest.fixture
+def time_machine(tmp_path):
+    """An emulator whose clock reads the offset in a file, and a way to move it."""
+    require_debian_package(bool(LIBFAKETIME), "faketime")
+    offset = tmp_path / "clock-offset"
+    offset.write_text("+0\n")
+    env = {
+        **os.environ,
+        "LD_PRELOAD": LIBFAKETIME[0],
+        "FAKETIME_TIMESTAMP_FILE": str(offset),
+        "FAKETIME_NO_CACHE": "1",
+    }
+    process, url = start_emulator_process(env)
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS)
+
+    yield client, lambda later: offset.write_text(f"{later}\n")
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+def _sign_in(cognito) -> str:
+    pool = cognito.create_user_pool(PoolName="clock")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="alice")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="alice", Password=PASSWORD, Permanent=True
+    )
+    return cognito.initiate_auth(
+        ClientId=client,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["AccessToken"]
+
+
+def test_an_expired_user_token_gets_no_workload_access_token(time_machine):
+    client, move_clock = time_machine
+    user_token = _sign_in(client("cognito-idp"))
+    client("bedrock-agentcore-control").create_workload_identity(name="clock-workload")
+    data = client("bedrock-agentcore")
+    assert data.get_workload_access_token_for_jwt(
+        workloadName="clock-workload", userToken=user_token
+    )
+    move_clock("+2h")
+    with pytest.raises(ClientError) as error:
+        data.get_workload_access_token_for_jwt(workloadName="clock-workload", userToken=user_token)
+    assert error.value.response["Error"]["Code"] == "UnauthorizedException"
+    assert "expired" in error.value.response["Error"]["Message"]
+
+
+def test_an_expired_workload_access_token_gets_no_api_key(time_machine):
+    client, move_clock = time_machine
+    control = client("bedrock-agentcore-control")
+    control.create_workload_identity(name="clock-workload")
+    control.create_api_key_credential_provider(name="clock-key", apiKey="the-key")
+    data = client("bedrock-agentcore")
+    token = data.get_workload_access_token(workloadName="clock-workload")["workloadAccessToken"]
+    assert data.get_resource_api_key(
+        workloadIdentityToken=token, resourceCredentialProviderName="clock-key"
+    )
+    move_clock("+2h")
+    with pytest.raises(ClientError) as error:
+        data.get_resource_api_key(
+            workloadIdentityToken=token, resourceCredentialProviderName="clock-key"
+        )
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
