@@ -19,7 +19,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from emulator import cognito, identity, site
+from emulator import bedrock, cognito, identity, runtime, site
 from emulator.wsgi import WSGIApp, json_response
 
 HOST = "127.0.0.1"
@@ -45,6 +45,12 @@ def _signed_for(environ: dict, service: str) -> bool:
     return scope is not None and scope["service"] == service
 
 
+def _is_invocation(environ: dict) -> bool:
+    """An invocation with a bearer token or none: never an S3 request for a bucket "runtimes"."""
+    unsigned = not environ.get("HTTP_AUTHORIZATION", "").startswith("AWS4-HMAC-SHA256")
+    return unsigned and _path(environ).endswith("/invocations")
+
+
 def _path(environ: dict) -> str:
     return environ.get("PATH_INFO", "")
 
@@ -58,6 +64,14 @@ ROUTES: list[Route] = [
         ),
         identity.app,
     ),
+    (
+        lambda env: (
+            _path(env).startswith(runtime.PREFIX)
+            and (_signed_for(env, "bedrock-agentcore") or _is_invocation(env))
+        ),
+        runtime.app,
+    ),
+    (lambda env: _path(env).startswith("/model/") and _signed_for(env, "bedrock"), bedrock.app),
 ]
 
 
@@ -88,5 +102,6 @@ def serve(port: int = 0) -> None:
     try:
         server.serve_forever()
     finally:
+        runtime.stop_all_agents()
         server.server_close()
         print("STOPPED", file=sys.stderr, flush=True)

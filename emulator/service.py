@@ -6,13 +6,18 @@ parses the request and serializes the result with botocore's service model, and 
 checks (lengths, patterns and enums from the model) and a WSGI app per response class.
 """
 
+import json
 import re
 from typing import Any
 
 from botocore.validate import ParamValidator, ValidationErrors
 from flask import Flask
 from moto.core.responses import ActionResult, BaseResponse
-from moto.core.utils import convert_to_flask_response, get_service_model
+from moto.core.utils import (
+    camelcase_to_underscores,
+    convert_to_flask_response,
+    get_service_model,
+)
 from moto.moto_server.werkzeug_app import BackendRequest
 
 from emulator.exceptions import InternalServerException, ValidationException
@@ -85,7 +90,14 @@ class ModelResponse(BaseResponse):
         self.automated_parameter_parsing = True
 
     def call_action(self):
-        operation = get_service_model(self.SERVICE).operation_model(self._get_action())
+        action = self._get_action()
+        if not action or not hasattr(self, camelcase_to_underscores(action)):
+            message = (
+                f"The local backend does not implement {action or self.method + ' ' + self.path}."
+            )
+            body = json.dumps({"message": message})
+            return 501, {"x-amzn-ErrorType": "NotImplementedException"}, body
+        operation = get_service_model(self.SERVICE).operation_model(action)
         report = ServerValidator().validate(self.params, operation.input_shape)
         if report.has_errors():
             problems = report.generate_report().splitlines()

@@ -45,6 +45,15 @@ class Backend:
     def client(self, service: str):
         return self.session.client(service, endpoint_url=self.endpoint_url)
 
+    @property
+    def bundles_dependencies(self) -> bool:
+        """Must a code deployment carry its dependencies (aarch64 wheels) in the zip?
+
+        AWS runs the zip on its own Python for Linux arm64; the local runtime runs it with
+        the workshop's interpreter, which has every dependency already.
+        """
+        return self.name == AWS
+
     def environ(self) -> dict[str, str]:
         """Environment for a process (an SDK, the agent) that should use this backend."""
         env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
@@ -56,17 +65,24 @@ class Backend:
             }
         return env
 
+    @cached_property
+    def caller(self) -> dict[str, str]:
+        """Who the credentials belong to (STS GetCallerIdentity, the same on both backends)."""
+        with explain("Asking STS who you are"):
+            return self.client("sts").get_caller_identity()
+
+    @property
+    def account(self) -> str:
+        return self.caller["Account"]
+
     def describe(self) -> dict[str, str]:
         """What a learner should know about where the workshop runs."""
-        with explain("Asking STS who you are"):
-            identity = self.client("sts").get_caller_identity()
-        where = self.endpoint_url or f"AWS ({self.region})"
         return {
             "Backend": self.name,
             "Region": self.region,
-            "Endpoint": where,
-            "Account": identity["Account"],
-            "Caller": identity["Arn"],
+            "Endpoint": self.endpoint_url or f"AWS ({self.region})",
+            "Account": self.account,
+            "Caller": self.caller["Arn"],
         }
 
 

@@ -240,8 +240,8 @@ def secret_hash(username: str, client_id: str, client_secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def bearer_token(backend: Backend, pool: Pool) -> str:
-    """The user's access token (what `agentcore identity get-cognito-inbound-token` prints)."""
+def sign_in(backend: Backend, pool: Pool) -> dict[str, str]:
+    """USER_PASSWORD_AUTH: the user's access, ID and refresh tokens."""
     parameters = {"USERNAME": pool.username, "PASSWORD": pool.password}
     if pool.client_secret:
         parameters["SECRET_HASH"] = secret_hash(pool.username, pool.client_id, pool.client_secret)
@@ -254,4 +254,9 @@ def bearer_token(backend: Backend, pool: Pool) -> str:
             f"Cognito asked {pool.username} for {result.get('ChallengeName')} instead of "
             "signing in: the password is not permanent. Re-run 01_setup_cognito."
         )
-    return result["AuthenticationResult"]["AccessToken"]
+    return result["AuthenticationResult"]
+
+
+def bearer_token(backend: Backend, pool: Pool) -> str:
+    """The user's access token (what `agentcore identity get-cognito-inbound-token` prints)."""
+    return sign_in(backend, pool)["AccessToken"]

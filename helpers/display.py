@@ -4,10 +4,15 @@ Executed notebooks are shared and committed to regression runs, so nothing here 
 renders a password, client secret or token in full.
 """
 
+import ast
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from IPython.display import Code, display
 
 SECRET_FIELDS = ("password", "secret", "token")  # a field named "…password" is masked
 TIME_CLAIMS = ("exp", "iat", "auth_time", "nbf")
@@ -77,3 +82,41 @@ def claims_table(claims: dict[str, Any]) -> Table:
         return value
 
     return Table([{"Claim": k, "Value": readable(k, v)} for k, v in claims.items()])
+
+
+def progress(what: str) -> Callable[[float], None]:
+    """A line that updates in place while the workshop waits: pass it as ``on_progress``."""
+    handle = display(f"{what} …", display_id=True)
+
+    def update(seconds: float) -> None:
+        if handle is not None:
+            handle.update(f"{what} … {seconds:.0f} s")
+
+    return update
+
+
+def code(path: Path, *names: str) -> Code:
+    """A Python file, or only its top-level functions or variables ``names``, highlighted."""
+    source = path.read_text()
+    if not names:
+        return Code(source, language="python")
+    lines = source.splitlines()
+    nodes = {_defined_name(node): node for node in ast.parse(source).body}
+    missing = [name for name in names if name not in nodes]
+    if missing:
+        raise ValueError(f"{path.name} has no top-level {', '.join(missing)}")
+    sections = []
+    for name in names:
+        node = nodes[name]
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        sections.append("\n".join(lines[first - 1 : node.end_lineno]))
+    return Code("\n\n".join(sections), language="python")
+
+
+def _defined_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        return getattr(target, "id", None)
+    return None

@@ -9,13 +9,14 @@
 """
 
 import json
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from helpers.backend import Backend
 from helpers.cognito import CognitoSetup, Pool
-from helpers.errors import explain
+from helpers.errors import WorkshopError, explain
 from helpers.paths import private_file, workshop_dir
 from helpers.state import WorkshopState
 
@@ -62,11 +63,10 @@ def create_credential_provider(
     backend: Backend, state: WorkshopState, pools: CognitoSetup
 ) -> CredentialProvider:
     """The quickstart's `CustomOauth2` provider for the identity pool, its callback registered."""
-    control = backend.client("bedrock-agentcore-control")
     name = f"{PROVIDER_NAME}-{state.suffix}"
     if state.get("credential_provider") is None:
         with explain(f"Creating the credential provider {name}"):
-            control.create_oauth2_credential_provider(
+            backend.client("bedrock-agentcore-control").create_oauth2_credential_provider(
                 name=name,
                 credentialProviderVendor="CustomOauth2",
                 oauth2ProviderConfigInput={
@@ -78,16 +78,27 @@ def create_credential_provider(
                 },
             )
         state.record("credential_provider", "oauth2-credential-provider", name=name)
-    with explain(f"Reading the credential provider {name}"):
-        provider = control.get_oauth2_credential_provider(name=name)
-    register_callback_url(backend, pools.identity, provider["callbackUrl"])
-    config = provider["oauth2ProviderConfigOutput"]["customOauth2ProviderConfig"]
+    created = provider(backend, state)
+    register_callback_url(backend, pools.identity, created.callback_url)
+    return created
+
+
+def provider(backend: Backend, state: WorkshopState) -> CredentialProvider:
+    """The credential provider 04_credential_provider created, as AgentCore Identity has it."""
+    entry = state.get("credential_provider")
+    if entry is None:
+        raise WorkshopError("The workshop has no credential provider: run 04_credential_provider.")
+    with explain(f"Reading the credential provider {entry['name']}"):
+        answer = backend.client("bedrock-agentcore-control").get_oauth2_credential_provider(
+            name=entry["name"]
+        )
+    config = answer["oauth2ProviderConfigOutput"]["customOauth2ProviderConfig"]
     return CredentialProvider(
-        name=provider["name"],
-        arn=provider["credentialProviderArn"],
-        vendor=provider["credentialProviderVendor"],
-        callback_url=provider["callbackUrl"],
-        secret_arn=provider["clientSecretArn"]["secretArn"],
+        name=answer["name"],
+        arn=answer["credentialProviderArn"],
+        vendor=answer["credentialProviderVendor"],
+        callback_url=answer["callbackUrl"],
+        secret_arn=answer["clientSecretArn"]["secretArn"],
         discovery_url=config["oauthDiscovery"]["discoveryUrl"],
     )
 
@@ -177,6 +188,21 @@ def workload_access_token(backend: Backend, workload: str, user_token: str) -> s
             workloadName=workload, userToken=user_token
         )
     return answer["workloadAccessToken"]
+
+
+def session_binding_url(state: WorkshopState) -> str:
+    """Where a user's browser lands after consent: the workshop's session-binding page.
+
+    The deployed agent names it as its return URL and the workload identity must allow
+    it, so it is chosen once (a free port on this machine) and kept in the state.
+    """
+    if "session_binding_url" not in state.data:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        state.data["session_binding_url"] = f"http://127.0.0.1:{port}/oauth2/callback"
+        state.save()
+    return state.data["session_binding_url"]
 
 
 def write_local_dev_config(workload: str, user_id: str, directory: Path | None = None) -> Path:

@@ -16,6 +16,7 @@ from moto.core.base_backend import BackendDict, BaseBackend
 
 from emulator import cognito, secrets, site
 from emulator.exceptions import (
+    AccessDeniedException,
     ConflictException,
     ResourceNotFoundException,
     UnauthorizedException,
@@ -50,6 +51,7 @@ class WorkloadIdentity:
     name: str
     arn: str
     return_urls: list[str]
+    linked_to: str | None = None  # the runtime that created it, if one did
     created: datetime = field(default_factory=_now)
     updated: datetime = field(default_factory=_now)
 
@@ -163,15 +165,14 @@ class IdentityBackend(BaseBackend):
     # Workload identities
 
     def create_workload_identity(
-        self, name: str, return_urls: list[str] | None
+        self, name: str, return_urls: list[str] | None, linked_to: str | None = None
     ) -> WorkloadIdentity:
         with self.lock:
             if name in self.workload_identities:
                 raise ConflictException(f"A workload identity named {name} already exists.")
             resource = f"workload-identity-directory/default/workload-identity/{name}"
-            identity = WorkloadIdentity(
-                name, self._arn("bedrock-agentcore", resource), return_urls or []
-            )
+            arn = self._arn("bedrock-agentcore", resource)
+            identity = WorkloadIdentity(name, arn, return_urls or [], linked_to)
             self.workload_identities[name] = identity
         return identity
 
@@ -189,7 +190,14 @@ class IdentityBackend(BaseBackend):
         return identity
 
     def delete_workload_identity(self, name: str) -> None:
-        self.get_workload_identity(name)
+        if self.get_workload_identity(name).linked_to:
+            raise AccessDeniedException(
+                "WorkloadIdentity is linked to a service and cannot be deleted by the caller"
+            )
+        self.workload_identities.pop(name, None)
+
+    def unlink_and_delete_workload_identity(self, name: str) -> None:
+        """The service that created a linked identity takes it away with it."""
         self.workload_identities.pop(name, None)
 
     # OAuth2 credential providers
@@ -298,6 +306,16 @@ class IdentityBackend(BaseBackend):
     # Data plane: workload access tokens and API keys
 
     def workload_access_token(self, workload: str, **user: str) -> str:
+        """What a caller gets; an identity a runtime created is the runtime's alone."""
+        if self.get_workload_identity(workload).linked_to:
+            raise AccessDeniedException(
+                "WorkloadIdentity is linked to a service and cannot retrieve an access token "
+                "by the caller"
+            )
+        return tokens.issue(self.account_id, self.region_name, workload, **user)
+
+    def service_workload_access_token(self, workload: str, **user: str) -> str:
+        """What AgentCore Runtime mints for its own workload identity on each invocation."""
         self.get_workload_identity(workload)
         return tokens.issue(self.account_id, self.region_name, workload, **user)
 

@@ -1,0 +1,120 @@
+"""Bedrock Runtime Converse / ConverseStream on the local backend: a scripted stand-in.
+
+This is NOT a language model. It follows one fixed rule so the workshop's agent can run
+offline and deterministically:
+
+* tools offered and no tool result yet: call the first tool, with no input;
+* after a tool result: answer with that result's text, verbatim;
+* no tools at all: say what it is.
+
+Streaming answers use AWS's binary event-stream framing, which botocore decodes; botocore
+has no encoder, so the few lines that write a frame are here.
+"""
+
+import json
+import re
+import struct
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from emulator.wsgi import aws_error, json_response
+
+PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<operation>converse|converse-stream)$")
+NO_TOOLS_ANSWER = (
+    "I am the local backend's scripted stand-in for a Bedrock model, not a language model: "
+    "I call the first tool I am offered and repeat its result."
+)
+
+
+def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The assistant's content blocks and stop reason for a Converse request."""
+    offered = request.get("toolConfig", {}).get("tools", [])
+    tools = [tool["toolSpec"] for tool in offered if "toolSpec" in tool]
+    last = request.get("messages", [{}])[-1].get("content", [])
+    results = [block["toolResult"] for block in last if "toolResult" in block]
+    if results:
+        text = "".join(
+            part["text"] if "text" in part else json.dumps(part.get("json", part))
+            for part in results[-1].get("content", [])
+        )
+        return [{"text": text}], "end_turn"
+    if tools:
+        call_id = f"tooluse_{uuid.uuid4().hex[:22]}"
+        return [
+            {"toolUse": {"toolUseId": call_id, "name": tools[0]["name"], "input": {}}}
+        ], "tool_use"
+    return [{"text": NO_TOOLS_ANSWER}], "end_turn"
+
+
+def _usage(request: dict[str, Any], content: list[dict[str, Any]]) -> dict[str, int]:
+    """A rough count (four characters a token) so usage reports are plausible, not zero."""
+    prompt = len(json.dumps(request.get("messages", []))) // 4
+    answer = len(json.dumps(content)) // 4
+    return {"inputTokens": prompt, "outputTokens": answer, "totalTokens": prompt + answer}
+
+
+def _frame(event_type: str, body: dict[str, Any]) -> bytes:
+    headers = b"".join(
+        struct.pack("!B", len(name)) + name + b"\x07" + struct.pack("!H", len(value)) + value
+        for name, value in (
+            (b":event-type", event_type.encode()),
+            (b":content-type", b"application/json"),
+            (b":message-type", b"event"),
+        )
+    )
+    payload = json.dumps(body).encode()
+    prelude = struct.pack("!II", 12 + len(headers) + len(payload) + 4, len(headers))
+    message = prelude + struct.pack("!I", zlib.crc32(prelude)) + headers + payload
+    return message + struct.pack("!I", zlib.crc32(message))
+
+
+def _stream(content: list[dict[str, Any]], stop: str, usage: dict[str, int]) -> Iterator[bytes]:
+    started = time.monotonic()
+    yield _frame("messageStart", {"role": "assistant"})
+    for index, block in enumerate(content):
+        if "toolUse" in block:
+            call = block["toolUse"]
+            start = {"toolUse": {"toolUseId": call["toolUseId"], "name": call["name"]}}
+            yield _frame("contentBlockStart", {"contentBlockIndex": index, "start": start})
+            delta = {"toolUse": {"input": json.dumps(call["input"])}}
+        else:
+            delta = {"text": block["text"]}
+        yield _frame("contentBlockDelta", {"contentBlockIndex": index, "delta": delta})
+        yield _frame("contentBlockStop", {"contentBlockIndex": index})
+    yield _frame("messageStop", {"stopReason": stop})
+    latency = int((time.monotonic() - started) * 1000)
+    yield _frame("metadata", {"usage": usage, "metrics": {"latencyMs": latency}})
+
+
+def app(environ: dict, start_response):
+    """POST /model/<modelId>/converse[-stream] for any model id."""
+    request = Request(environ)
+    match = PATH.match(request.path)
+    try:
+        body = json.loads(request.get_data() or b"{}")
+        messages = body["messages"]
+    except (ValueError, KeyError):
+        messages = None
+    if match is None or request.method != "POST" or not messages:
+        return aws_error("ValidationException", "A Converse request needs messages.")(
+            environ, start_response
+        )
+    content, stop = reply(body)
+    usage = _usage(body, content)
+    if match["operation"] == "converse":
+        answer = {
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": stop,
+            "usage": usage,
+            "metrics": {"latencyMs": 0},
+        }
+        return json_response(answer)(environ, start_response)
+    frames = _stream(content, stop, usage)
+    return Response(frames, content_type="application/vnd.amazon.eventstream")(
+        environ, start_response
+    )

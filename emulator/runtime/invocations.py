@@ -1,0 +1,206 @@
+"""InvokeAgentRuntime: inbound auth, then the request forwarded to the agent, streamed back.
+
+A runtime with a `customJWTAuthorizer` takes only bearer tokens, checked the way AgentCore
+Runtime checks them (discovery → JWKS signature, issuer, expiry, allowed clients, audience
+and scopes); one without takes only SigV4. The agent receives a workload access token
+for the caller, the session id and a request id, and `Authorization` only if allow-listed.
+"""
+
+import threading
+import uuid
+from typing import Any
+
+import jwt
+import requests
+from werkzeug.wrappers import Request, Response
+
+from emulator.runtime.models import AgentRuntime, runtime_backends
+from emulator.wsgi import aws_error
+
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+REQUEST_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
+USER_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
+CUSTOM_HEADER_PREFIX = "x-amzn-bedrock-agentcore-runtime-custom-"
+MIN_SESSION_ID = 33
+METHOD_MISMATCH = (
+    "Authorization method mismatch. The agent is configured for a different authorization "
+    "method than what was used in your request (OAuth or SigV4)."
+)
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, message: str, status: int):
+        super().__init__(message)
+        self.code, self.status = code, status
+
+    def response(self) -> Response:
+        return aws_error(self.code, str(self), self.status)
+
+
+class _Discovery:
+    """Discovery documents and JWKS clients, fetched once per discovery URL."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[str, jwt.PyJWKClient]] = {}
+
+    def get(self, discovery_url: str) -> tuple[str, jwt.PyJWKClient]:
+        with self._lock:
+            if discovery_url not in self._cache:
+                answer = requests.get(discovery_url, timeout=10)
+                answer.raise_for_status()
+                document = answer.json()
+                self._cache[discovery_url] = (
+                    document["issuer"],
+                    jwt.PyJWKClient(document["jwks_uri"], timeout=10),
+                )
+            return self._cache[discovery_url]
+
+
+_discovery = _Discovery()
+
+
+def _unauthorized(message: str) -> Rejected:
+    return Rejected("UnauthorizedException", message, 401)
+
+
+def check_bearer_token(authorizer: dict[str, Any], token: str) -> dict[str, Any]:
+    """The token's claims if the runtime's JWT authorizer lets it in."""
+    try:
+        issuer, keys = _discovery.get(authorizer["discoveryUrl"])
+        key = keys.get_signing_key_from_jwt(token)
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            issuer=issuer,
+            options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
+        )
+    except (requests.RequestException, ValueError, KeyError) as error:
+        raise _unauthorized(
+            f"Could not read the authorizer's discovery document: {error}"
+        ) from error
+    except jwt.PyJWTError as error:
+        raise _unauthorized(f"Invalid bearer token: {error}") from error
+    if (clients := authorizer.get("allowedClients")) and claims.get("client_id") not in clients:
+        raise _unauthorized("Claim 'client_id' value mismatch with configuration.")
+    audience = claims.get("aud", [])
+    audience = [audience] if isinstance(audience, str) else audience
+    if (allowed := authorizer.get("allowedAudience")) and not set(audience) & set(allowed):
+        raise _unauthorized("Claim 'aud' value mismatch with configuration.")
+    scopes = set(claims.get("scope", "").split())
+    if (allowed := authorizer.get("allowedScopes")) and not scopes & set(allowed):
+        raise _unauthorized("Claim 'scope' value mismatch with configuration.")
+    return claims
+
+
+def _find_runtime(request: Request) -> AgentRuntime:
+    arn = request.path[len("/runtimes/") : -len("/invocations")]
+    parts = arn.split(":")
+    if len(parts) != 6 or not parts[5].startswith("runtime/"):
+        raise Rejected("ValidationException", f"{arn!r} is not an agent runtime ARN.", 400)
+    account_backends = runtime_backends.get(parts[4])
+    backend = dict.get(account_backends, parts[3]) if account_backends else None
+    runtime = backend.find_by_arn(arn) if backend else None
+    if runtime is None:
+        raise Rejected("ResourceNotFoundException", f"No agent runtime {arn}.", 404)
+    if request.args.get("qualifier", "DEFAULT") != "DEFAULT":
+        raise Rejected("ResourceNotFoundException", "No such endpoint for this runtime.", 404)
+    return runtime
+
+
+def _workload_access_token(runtime: AgentRuntime, request: Request) -> str | None:
+    """Authenticate the caller; the token the agent gets for them (None: SigV4, no user id)."""
+    authorization = request.headers.get("Authorization", "")
+    identity = runtime_backends[runtime.account][runtime.region].identity
+    authorizer = runtime.authorizer
+    if authorizer is None:
+        if not authorization:
+            raise Rejected("AccessDeniedException", "Missing Authentication Token", 403)
+        if not authorization.startswith("AWS4-HMAC-SHA256"):
+            raise Rejected("AccessDeniedException", METHOD_MISMATCH, 403)
+        user_id = request.headers.get(USER_ID_HEADER)
+        if user_id is None:
+            return None
+        return identity.service_workload_access_token(runtime.id, user_id=user_id)
+    if authorization.startswith("AWS4-HMAC-SHA256"):
+        raise Rejected("AccessDeniedException", METHOD_MISMATCH, 403)
+    if not authorization.startswith("Bearer "):
+        raise _unauthorized("Missing bearer token.")
+    claims = check_bearer_token(authorizer, authorization.removeprefix("Bearer ").strip())
+    return identity.service_workload_access_token(
+        runtime.id, issuer=claims["iss"], subject=claims["sub"]
+    )
+
+
+def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wat: str | None):
+    allowed = (runtime.config.get("requestHeaderConfiguration") or {}).get(
+        "requestHeaderAllowlist", []
+    )
+    allowed_lower = {name.lower() for name in allowed}
+    headers = {
+        name: value
+        for name, value in request.headers.items()
+        if name.lower() in allowed_lower or name.lower().startswith(CUSTOM_HEADER_PREFIX)
+    }
+    for name in ("Content-Type", "Accept"):
+        if name in request.headers:
+            headers[name] = request.headers[name]
+    headers[SESSION_HEADER] = session
+    headers[REQUEST_ID_HEADER] = str(uuid.uuid4())
+    if wat is not None:
+        headers["WorkloadAccessToken"] = wat
+    return headers
+
+
+def _runtime_client_error(message: str) -> Rejected:
+    return Rejected("RuntimeClientError", message, 424)
+
+
+def app(environ: dict, start_response):
+    """POST /runtimes/<url-encoded runtime ARN>/invocations[?qualifier=DEFAULT]."""
+    request = Request(environ)
+    try:
+        runtime = _find_runtime(request)
+        session = request.headers.get(SESSION_HEADER, "")
+        if len(session) < MIN_SESSION_ID:
+            raise Rejected(
+                "ValidationException",
+                f"{SESSION_HEADER} must be at least {MIN_SESSION_ID} characters long.",
+                400,
+            )
+        wat = _workload_access_token(runtime, request)
+        process = runtime.process
+        if process is None or not process.alive():
+            raise _runtime_client_error(f"The agent runtime is {runtime.status}, not serving.")
+        try:
+            upstream = requests.post(
+                f"{process.url}/invocations",
+                data=request.get_data(),
+                headers=_forwarded_headers(runtime, request, session, wat),
+                stream=True,
+                timeout=(5, 900),
+            )
+        except requests.RequestException as error:
+            raise _runtime_client_error(f"The agent did not answer: {error}") from error
+        if upstream.status_code >= 400:
+            upstream.close()
+            raise _runtime_client_error(
+                f"Received error ({upstream.status_code}) from runtime. "
+                "Please check your CloudWatch logs for more information."
+            )
+    except Rejected as rejection:
+        return rejection.response()(environ, start_response)
+
+    def relay():
+        try:
+            yield from upstream.iter_content(chunk_size=None)
+        except requests.RequestException:
+            return  # the agent died mid-answer: the caller sees the stream end
+        finally:
+            upstream.close()
+
+    response = Response(relay(), status=upstream.status_code, direct_passthrough=True)
+    response.headers["Content-Type"] = upstream.headers.get("Content-Type", "application/json")
+    response.headers[SESSION_HEADER] = session
+    return response(environ, start_response)

@@ -1,0 +1,32 @@
+"""Inside an agent process of the local runtime: serve the deployed app on 127.0.0.1.
+
+AgentCore Runtime runs the entry point and expects it to serve ``/invocations`` and
+``/ping`` on port 8080. Locally many agents share one machine, and nothing may listen
+beyond loopback, so the entry point is imported (its ``app.run()`` under ``__main__``
+does not fire) and its `BedrockAgentCoreApp` served on a free loopback port, announced
+on the first line of output.
+"""
+
+import runpy
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+from bedrock_agentcore.runtime import BedrockAgentCoreApp
+
+
+def main(entry_point: str) -> None:
+    sys.path.insert(0, str(Path(entry_point).resolve().parent))
+    module = runpy.run_path(entry_point, run_name="agentcore_entry_point")
+    apps = [value for value in module.values() if isinstance(value, BedrockAgentCoreApp)]
+    if not apps:
+        sys.exit(f"{entry_point} defines no BedrockAgentCoreApp: nothing to serve.")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    print(f"LISTENING {listener.getsockname()[1]}", flush=True)
+    uvicorn.Server(uvicorn.Config(apps[0], log_level="warning")).run(sockets=[listener])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
