@@ -1,8 +1,13 @@
 """One local backend for the whole session, started as a real process, as learners get it."""
 
+import io
 import os
 import subprocess
 import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
 
 import boto3
 import pytest
@@ -54,3 +59,77 @@ def require_debian_package(found: bool, package: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"The Debian package {package} is missing: .ci/run must install it.")
     pytest.skip(f"needs the Debian package {package} (apt-get install {package})")
+
+
+AGENTS = Path(__file__).parent / "agents"
+
+
+def client(url: str, service: str, **options):
+    return boto3.client(
+        service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS, **options
+    )
+
+
+def upload_agent(url: str, agent: str) -> dict[str, str]:
+    """Zip ``tests/agents/<agent>.py`` as ``main.py`` into an S3 bucket; return its location."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(AGENTS / f"{agent}.py", "main.py")
+    s3 = client(url, "s3")
+    bucket = f"test-agents-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=f"{agent}.zip", Body=archive.getvalue())
+    return {"bucket": bucket, "prefix": f"{agent}.zip"}
+
+
+def create_runtime(url: str, code: dict[str, str], **config) -> dict:
+    """CreateAgentRuntime for a code deployment, then wait until it settles."""
+    control = client(url, "bedrock-agentcore-control")
+    created = control.create_agent_runtime(
+        agentRuntimeName=f"test_{uuid.uuid4().hex[:10]}",
+        agentRuntimeArtifact={
+            "codeConfiguration": {
+                "code": {"s3": code},
+                "runtime": "PYTHON_3_11",
+                "entryPoint": ["main.py"],
+            }
+        },
+        roleArn="arn:aws:iam::123456789012:role/test-runtime",
+        networkConfiguration={"networkMode": "PUBLIC"},
+        **config,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runtime = control.get_agent_runtime(agentRuntimeId=created["agentRuntimeId"])
+        if runtime["status"] not in ("CREATING", "UPDATING"):
+            return runtime
+        time.sleep(0.1)
+    raise AssertionError(f"{created['agentRuntimeId']} did not settle")
+
+
+def pool_with_user(url: str, **client_config) -> dict:
+    """A user pool, an app client allowing USER_PASSWORD_AUTH, and a signed-in user."""
+    cognito = client(url, "cognito-idp")
+    pool = cognito.create_user_pool(PoolName=f"pool-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="c",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
+        **client_config,
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="alice")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="alice", Password="Passw0rd!=*", Permanent=True
+    )
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!=*"},
+    )["AuthenticationResult"]
+    return {
+        "id": pool,
+        "client_id": client_id,
+        "discovery_url": f"{url}/{pool}/.well-known/openid-configuration",
+        "access_token": tokens["AccessToken"],
+        "id_token": tokens["IdToken"],
+    }

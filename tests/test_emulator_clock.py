@@ -9,7 +9,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers.backend import LOCAL_CREDENTIALS
-from tests.conftest import REGION, require_debian_package, start_emulator_process
+from tests.conftest import (
+    REGION,
+    create_runtime,
+    pool_with_user,
+    require_debian_package,
+    start_emulator_process,
+    upload_agent,
+)
+from tests.test_emulator_runtime import invoke
 
 LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 PASSWORD = "Passw0rd!=*"
@@ -84,3 +92,20 @@ def test_an_expired_workload_access_token_gets_no_api_key(time_machine):
             workloadIdentityToken=token, resourceCredentialProviderName="clock-key"
         )
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_an_expired_bearer_token_is_refused_by_the_runtime(time_machine, tmp_path):
+    client, move_clock = time_machine
+    url = client("sts").meta.endpoint_url
+    pool = pool_with_user(url)
+    authorizer = {"discoveryUrl": pool["discovery_url"], "allowedClients": [pool["client_id"]]}
+    runtime = create_runtime(
+        url,
+        upload_agent(url, "context_agent"),
+        authorizerConfiguration={"customJWTAuthorizer": authorizer},
+    )
+    assert invoke(url, runtime, {}, token=pool["access_token"]).status_code == 200
+    move_clock("+2h")
+    answer = invoke(url, runtime, {}, token=pool["access_token"])
+    assert answer.status_code == 401
+    assert "expired" in answer.json()["message"]

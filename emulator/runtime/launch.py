@@ -7,16 +7,28 @@ does not fire) and its `BedrockAgentCoreApp` served on a free loopback port, ann
 on the first line of output.
 """
 
+import os
 import runpy
+import signal
 import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import uvicorn
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 
 
+def _stop_when_orphaned(parent: int) -> None:
+    """If the emulator dies without stopping us (SIGKILL), nobody else will: leave too."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(entry_point: str) -> None:
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     sys.path.insert(0, str(Path(entry_point).resolve().parent))
     module = runpy.run_path(entry_point, run_name="agentcore_entry_point")
     apps = [value for value in module.values() if isinstance(value, BedrockAgentCoreApp)]

@@ -7,12 +7,9 @@ under the log group name AWS uses.
 """
 
 import collections
-import contextlib
-import ctypes
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -52,12 +49,6 @@ class RuntimeLog:
         self.logs.put_log_events(self.group, self.stream, [event])
 
 
-def _die_with_parent() -> None:
-    """Linux: the agent gets SIGTERM if the emulator dies, so none is ever left behind."""
-    with contextlib.suppress(OSError):  # not Linux: stopping the emulator still stops agents
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class AgentProcess:
     """One running code deployment: unpacked, started, health-checked, stoppable."""
 
@@ -84,7 +75,6 @@ class AgentProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=_die_with_parent,
         )
         self._pump_thread = threading.Thread(target=self._pump, daemon=True)
         self._pump_thread.start()

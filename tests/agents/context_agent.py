@@ -1,0 +1,31 @@
+"""A test agent that reports what AgentCore Runtime handed it, so tests can check it."""
+
+import os
+
+from bedrock_agentcore.runtime import BedrockAgentCoreApp, BedrockAgentCoreContext
+
+app = BedrockAgentCoreApp()
+
+
+@app.entrypoint
+def invoke(payload, context):
+    if payload.get("crash"):
+        os._exit(3)
+    print(f"context agent invoked: {sorted(payload)}", flush=True)
+    answer = {
+        "workload_access_token": BedrockAgentCoreContext.get_workload_access_token(),
+        "session_id": context.session_id,
+        "request_id": BedrockAgentCoreContext.get_request_id(),
+        "headers": dict(context.request_headers or {}),
+        "pid": os.getpid(),
+        "environment": {
+            name: os.environ.get(name) for name in ("DOCKER_CONTAINER", "GREETING", "AWS_REGION")
+        },
+    }
+    if payload.get("stream"):
+        return (chunk for chunk in ({"part": 1}, {"part": 2}, answer))
+    return answer
+
+
+if __name__ == "__main__":
+    app.run()

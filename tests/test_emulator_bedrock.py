@@ -1,0 +1,54 @@
+"""The Bedrock Converse stand-in, driven by an unmodified Strands agent."""
+
+import asyncio
+
+import pytest
+from strands import Agent, tool
+from strands.models import BedrockModel
+
+from emulator.bedrock import NO_TOOLS_ANSWER
+from helpers.backend import LOCAL_CREDENTIALS
+from tests.conftest import REGION
+
+MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+@pytest.fixture
+def bedrock_environment(emulator_url, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
+
+
+@tool
+def weather() -> str:
+    """Today's weather."""
+    return "sunny and 21C"
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["ConverseStream", "Converse"])
+def test_the_agent_calls_the_tool_then_answers_with_its_result(bedrock_environment, streaming):
+    agent = Agent(
+        model=BedrockModel(model_id=MODEL, streaming=streaming),
+        tools=[weather],
+        callback_handler=None,
+    )
+    result = asyncio.run(agent.invoke_async("What is the weather?"))
+    assert str(result).strip() == "sunny and 21C"
+    assert result.stop_reason == "end_turn"
+    assert result.metrics.cycle_count == 2
+    assert "weather" in result.metrics.tool_metrics
+    assert result.metrics.accumulated_usage["totalTokens"] > 0
+    roles = [message["role"] for message in agent.messages]
+    assert roles == ["user", "assistant", "user", "assistant"]
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["ConverseStream", "Converse"])
+def test_without_tools_it_says_it_is_not_a_language_model(bedrock_environment, streaming):
+    agent = Agent(
+        model=BedrockModel(model_id="any-model-id", streaming=streaming), callback_handler=None
+    )
+    assert str(agent("Hello")).strip() == NO_TOOLS_ANSWER
+    assert "not a language model" in NO_TOOLS_ANSWER

@@ -1,0 +1,388 @@
+"""AgentCore Runtime on the local backend: boto3 for the control plane, raw HTTPS with a
+bearer token (and boto3 SigV4) for invocations, a test agent that reports its context."""
+
+import json
+import os
+import re
+import signal
+import time
+import uuid
+from urllib.parse import quote
+
+import jwt
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from moto.utilities.utils import load_resource
+
+from tests.conftest import (
+    client,
+    create_runtime,
+    pool_with_user,
+    start_emulator_process,
+    upload_agent,
+)
+
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited, only not been reaped
+        return stat.read().split(") ")[1][0] != "Z"
+
+
+def invoke(
+    url: str, runtime: dict, payload: dict, *, token: str | None, session: str | None = None
+):
+    headers = {SESSION_HEADER: session or str(uuid.uuid4()), "Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    arn = quote(runtime["agentRuntimeArn"], safe="")
+    return requests.post(
+        f"{url}/runtimes/{arn}/invocations",
+        params={"qualifier": "DEFAULT"},
+        headers=headers,
+        json=payload,
+        timeout=30,
+    )
+
+
+def _error(answer: requests.Response) -> tuple[int, str, str]:
+    return answer.status_code, answer.headers.get("x-amzn-ErrorType", ""), answer.json()["message"]
+
+
+@pytest.fixture(scope="module")
+def pool(emulator_url):
+    return pool_with_user(emulator_url)
+
+
+@pytest.fixture(scope="module")
+def context_code(emulator_url):
+    return upload_agent(emulator_url, "context_agent")
+
+
+@pytest.fixture(scope="module")
+def jwt_runtime(emulator_url, pool, context_code):
+    return create_runtime(
+        emulator_url,
+        context_code,
+        authorizerConfiguration={
+            "customJWTAuthorizer": {
+                "discoveryUrl": pool["discovery_url"],
+                "allowedClients": [pool["client_id"]],
+            }
+        },
+        requestHeaderConfiguration={"requestHeaderAllowlist": ["Authorization"]},
+        environmentVariables={"GREETING": "hello"},
+    )
+
+
+@pytest.fixture(scope="module")
+def sigv4_runtime(emulator_url, context_code):
+    return create_runtime(emulator_url, context_code)
+
+
+# Control plane
+
+
+def test_a_runtime_is_ready_with_aws_shaped_ids(jwt_runtime):
+    assert jwt_runtime["status"] == "READY"
+    assert re.fullmatch(r"test_[0-9a-f]{10}-[A-Za-z0-9]{10}", jwt_runtime["agentRuntimeId"])
+    assert re.fullmatch(
+        r"arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/"
+        + jwt_runtime["agentRuntimeId"],
+        jwt_runtime["agentRuntimeArn"],
+    )
+    assert jwt_runtime["agentRuntimeVersion"] == "1"
+    assert jwt_runtime["environmentVariables"] == {"GREETING": "hello"}
+
+
+def test_the_runtime_owns_a_workload_identity_named_after_it(emulator_url, jwt_runtime):
+    control = client(emulator_url, "bedrock-agentcore-control")
+    arn = jwt_runtime["workloadIdentityDetails"]["workloadIdentityArn"]
+    name = arn.rsplit("/", 1)[1]
+    assert name == jwt_runtime["agentRuntimeId"]
+    control.update_workload_identity(
+        name=name, allowedResourceOauth2ReturnUrls=["http://127.0.0.1:1/cb"]
+    )
+    assert control.get_workload_identity(name=name)["allowedResourceOauth2ReturnUrls"] == [
+        "http://127.0.0.1:1/cb"
+    ]
+    with pytest.raises(ClientError) as error:
+        client(emulator_url, "bedrock-agentcore").get_workload_access_token(workloadName=name)
+    assert "linked to a service" in error.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as error:
+        control.delete_workload_identity(name=name)
+    assert "cannot be deleted by the caller" in error.value.response["Error"]["Message"]
+
+
+def test_the_default_endpoint_serves_the_newest_version(emulator_url, context_code):
+    runtime = create_runtime(emulator_url, context_code)
+    control = client(emulator_url, "bedrock-agentcore-control")
+    control.update_agent_runtime(
+        agentRuntimeId=runtime["agentRuntimeId"],
+        agentRuntimeArtifact=runtime["agentRuntimeArtifact"],
+        roleArn=runtime["roleArn"],
+        networkConfiguration={"networkMode": "PUBLIC"},
+        environmentVariables={"GREETING": "version two"},
+    )
+    endpoint = control.get_agent_runtime_endpoint(
+        agentRuntimeId=runtime["agentRuntimeId"], endpointName="DEFAULT"
+    )
+    assert endpoint["liveVersion"] == "2"
+    assert endpoint["agentRuntimeEndpointArn"].endswith("/runtime-endpoint/DEFAULT")
+    listed = control.list_agent_runtime_endpoints(agentRuntimeId=runtime["agentRuntimeId"])
+    assert [e["name"] for e in listed["runtimeEndpoints"]] == ["DEFAULT"]
+    versions = control.list_agent_runtime_versions(agentRuntimeId=runtime["agentRuntimeId"])
+    assert [v["agentRuntimeVersion"] for v in versions["agentRuntimes"]] == ["2", "1"]
+    ids = [r["agentRuntimeId"] for r in control.list_agent_runtimes()["agentRuntimes"]]
+    assert runtime["agentRuntimeId"] in ids
+
+
+def test_a_name_in_use_is_a_conflict(emulator_url, jwt_runtime, context_code):
+    control = client(emulator_url, "bedrock-agentcore-control")
+    with pytest.raises(ClientError) as error:
+        control.create_agent_runtime(
+            agentRuntimeName=jwt_runtime["agentRuntimeName"],
+            agentRuntimeArtifact=jwt_runtime["agentRuntimeArtifact"],
+            roleArn=jwt_runtime["roleArn"],
+            networkConfiguration={"networkMode": "PUBLIC"},
+        )
+    assert error.value.response["Error"]["Code"] == "ConflictException"
+
+
+def test_a_container_image_is_refused_with_a_reason(emulator_url):
+    control = client(emulator_url, "bedrock-agentcore-control")
+    with pytest.raises(ClientError) as error:
+        control.create_agent_runtime(
+            agentRuntimeName="container_agent",
+            agentRuntimeArtifact={
+                "containerConfiguration": {
+                    "containerUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/agent:latest"
+                }
+            },
+            roleArn="arn:aws:iam::123456789012:role/test-runtime",
+            networkConfiguration={"networkMode": "PUBLIC"},
+        )
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert "code deployments only" in error.value.response["Error"]["Message"]
+
+
+def test_an_agent_that_cannot_start_fails_with_its_error(emulator_url):
+    runtime = create_runtime(emulator_url, upload_agent(emulator_url, "broken_agent"))
+    assert runtime["status"] == "CREATE_FAILED"
+    assert "ModuleNotFoundError" in runtime["failureReason"]
+    assert "no_such_module_for_the_workshop" in runtime["failureReason"]
+
+
+def test_a_missing_code_artifact_fails_with_its_location(emulator_url):
+    runtime = create_runtime(emulator_url, {"bucket": "no-such-bucket", "prefix": "agent.zip"})
+    assert runtime["status"] == "CREATE_FAILED"
+    assert "s3://no-such-bucket/agent.zip" in runtime["failureReason"]
+
+
+# Invocations
+
+
+def test_a_bearer_invocation_reaches_the_agent_with_its_context(emulator_url, jwt_runtime, pool):
+    session = "s" * 40
+    answer = invoke(
+        emulator_url, jwt_runtime, {"prompt": "hi"}, token=pool["access_token"], session=session
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers[SESSION_HEADER] == session
+    context = answer.json()
+    assert context["workload_access_token"]
+    assert context["session_id"] == session
+    assert uuid.UUID(context["request_id"])
+    assert context["headers"]["Authorization"] == f"Bearer {pool['access_token']}"
+    assert context["environment"] == {
+        "DOCKER_CONTAINER": "1",
+        "GREETING": "hello",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def test_the_workload_access_token_is_for_this_runtime_and_user(emulator_url, jwt_runtime, pool):
+    first = invoke(emulator_url, jwt_runtime, {}, token=pool["access_token"]).json()
+    api_keys = client(emulator_url, "bedrock-agentcore-control")
+    api_keys.create_api_key_credential_provider(name="runtime-test-key", apiKey="the-key")
+    key = client(emulator_url, "bedrock-agentcore").get_resource_api_key(
+        workloadIdentityToken=first["workload_access_token"],
+        resourceCredentialProviderName="runtime-test-key",
+    )
+    assert key["apiKey"] == "the-key"
+
+
+def test_a_streaming_answer_is_relayed_as_server_sent_events(emulator_url, jwt_runtime, pool):
+    answer = invoke(emulator_url, jwt_runtime, {"stream": True}, token=pool["access_token"])
+    assert answer.headers["Content-Type"].startswith("text/event-stream")
+    events = [
+        json.loads(line[6:]) for line in answer.text.splitlines() if line.startswith("data: ")
+    ]
+    assert events[:2] == [{"part": 1}, {"part": 2}]
+    assert events[2]["workload_access_token"]
+
+
+def _signed_with_motos_key(token: str) -> str:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
+    return jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": "dummy"})
+
+
+def test_tokens_the_authorizer_must_refuse(emulator_url, jwt_runtime, pool):
+    other_client = pool_with_user(emulator_url)
+    header, payload, signature = pool["access_token"].split(".")
+    refused = {
+        "missing": None,
+        "tampered": f"{header}.{payload[:-4]}AAAA.{signature}",
+        "foreign key": _signed_with_motos_key(pool["access_token"]),
+        "another pool": other_client["access_token"],
+    }
+    for case, token in refused.items():
+        answer = invoke(emulator_url, jwt_runtime, {}, token=token)
+        assert answer.status_code == 401, case
+        assert answer.headers["x-amzn-ErrorType"] == "UnauthorizedException", case
+
+
+def test_an_id_token_or_another_client_is_a_client_id_mismatch(emulator_url, jwt_runtime, pool):
+    cognito = client(emulator_url, "cognito-idp")
+    second = cognito.create_user_pool_client(
+        UserPoolId=pool["id"], ClientName="other", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    other_client_token = cognito.initiate_auth(
+        ClientId=second,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!=*"},
+    )["AuthenticationResult"]["AccessToken"]
+    for token in (pool["id_token"], other_client_token):
+        answer = invoke(emulator_url, jwt_runtime, {}, token=token)
+        assert _error(answer) == (
+            401,
+            "UnauthorizedException",
+            "Claim 'client_id' value mismatch with configuration.",
+        )
+
+
+def test_a_session_id_shorter_than_33_characters_is_refused(emulator_url, jwt_runtime, pool):
+    answer = invoke(emulator_url, jwt_runtime, {}, token=pool["access_token"], session="x" * 32)
+    assert _error(answer)[:2] == (400, "ValidationException")
+
+
+def test_sigv4_on_a_jwt_runtime_is_a_method_mismatch(emulator_url, jwt_runtime):
+    with pytest.raises(ClientError) as error:
+        client(emulator_url, "bedrock-agentcore").invoke_agent_runtime(
+            agentRuntimeArn=jwt_runtime["agentRuntimeArn"], payload=b"{}"
+        )
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "Authorization method mismatch" in error.value.response["Error"]["Message"]
+
+
+def test_sigv4_invokes_a_runtime_without_authorizer(emulator_url, sigv4_runtime):
+    dataplane = client(emulator_url, "bedrock-agentcore")
+    answer = dataplane.invoke_agent_runtime(
+        agentRuntimeArn=sigv4_runtime["agentRuntimeArn"],
+        payload=json.dumps({"prompt": "hi"}).encode(),
+        contentType="application/json",
+        runtimeUserId="alice",
+    )
+    context = json.loads(answer["response"].read())
+    assert context["workload_access_token"]
+    assert context["session_id"] == answer["runtimeSessionId"]
+    assert "Authorization" not in context["headers"]
+    anonymous = dataplane.invoke_agent_runtime(
+        agentRuntimeArn=sigv4_runtime["agentRuntimeArn"], payload=b"{}"
+    )
+    assert json.loads(anonymous["response"].read())["workload_access_token"] is None
+
+
+def test_a_bearer_token_on_a_sigv4_runtime_is_a_method_mismatch(emulator_url, sigv4_runtime, pool):
+    answer = invoke(emulator_url, sigv4_runtime, {}, token=pool["access_token"])
+    assert _error(answer)[:2] == (403, "AccessDeniedException")
+
+
+def test_an_unknown_runtime_is_not_found(emulator_url, jwt_runtime, pool):
+    unknown = {**jwt_runtime, "agentRuntimeArn": jwt_runtime["agentRuntimeArn"][:-3] + "xyz"}
+    assert invoke(emulator_url, unknown, {}, token=pool["access_token"]).status_code == 404
+
+
+def test_the_agents_output_is_the_runtimes_log(emulator_url, jwt_runtime, pool):
+    invoke(emulator_url, jwt_runtime, {"prompt": "log me"}, token=pool["access_token"])
+    events = client(emulator_url, "logs").filter_log_events(
+        logGroupName=f"/aws/bedrock-agentcore/runtimes/{jwt_runtime['agentRuntimeId']}-DEFAULT"
+    )["events"]
+    assert "context agent invoked: ['prompt']" in [event["message"] for event in events]
+
+
+def test_a_crashing_agent_is_a_runtime_client_error(emulator_url, pool, context_code):
+    runtime = create_runtime(
+        emulator_url,
+        context_code,
+        authorizerConfiguration={
+            "customJWTAuthorizer": {
+                "discoveryUrl": pool["discovery_url"],
+                "allowedClients": [pool["client_id"]],
+            }
+        },
+    )
+    for _ in range(2):  # the crash itself, then the dead agent
+        answer = invoke(emulator_url, runtime, {"crash": True}, token=pool["access_token"])
+        assert _error(answer)[:2] == (424, "RuntimeClientError")
+
+
+def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, context_code):
+    runtime = create_runtime(emulator_url, context_code)
+    pid = json.loads(
+        client(emulator_url, "bedrock-agentcore")
+        .invoke_agent_runtime(agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}")["response"]
+        .read()
+    )["pid"]
+    control = client(emulator_url, "bedrock-agentcore-control")
+    assert _alive(pid)
+    assert (
+        control.delete_agent_runtime(agentRuntimeId=runtime["agentRuntimeId"])["status"]
+        == "DELETING"
+    )
+    assert not _alive(pid)
+    for call in (
+        lambda: control.get_agent_runtime(agentRuntimeId=runtime["agentRuntimeId"]),
+        lambda: control.get_workload_identity(name=runtime["agentRuntimeId"]),
+    ):
+        with pytest.raises(ClientError) as error:
+            call()
+        assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_stopping_the_emulator_stops_every_agent():
+    process, url = start_emulator_process()
+    try:
+        runtime = create_runtime(url, upload_agent(url, "context_agent"))
+        answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
+            agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
+        )
+        pid = json.loads(answer["response"].read())["pid"]
+        assert _alive(pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    assert not _alive(pid)
+
+
+def test_agents_leave_when_the_emulator_is_killed():
+    process, url = start_emulator_process()
+    runtime = create_runtime(url, upload_agent(url, "context_agent"))
+    answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
+        agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
+    )
+    pid = json.loads(answer["response"].read())["pid"]
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
