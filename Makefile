@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lab clean
+.PHONY: run test lab bench clean
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(INSTALLED)
 ## lab: JupyterLab on notebooks/ with a local backend beside it
 lab: $(INSTALLED)
 	$(BIN)/python -m helpers.lab
+
+## bench: speed of the local backend (create to READY, what the runtime adds per call)
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks.runtime
 
 ## clean: stop a background local backend, remove the venv and run outputs (keeps state)
 clean:

@@ -83,6 +83,9 @@ class Backend:
             "Endpoint": self.endpoint_url or f"AWS ({self.region})",
             "Account": self.account,
             "Caller": self.caller["Arn"],
+            "Model": "Amazon Bedrock"
+            if self.name == AWS
+            else "a scripted stand-in for Bedrock: NOT a language model",
         }
 
 

@@ -50,7 +50,37 @@ def test_prerequisites_show_versions_and_the_local_backend(run):
     shown = _outputs(out / "00_prerequisites.ipynb")
     assert "bedrock-agentcore" in shown
     assert "123456789012" in shown
+    assert "NOT a language model" in shown
     assert "Ready: local backend in us-east-1." in shown
+
+
+def test_agent_notebook_shows_the_agents_code(run):
+    _, out = run
+    shown = _outputs(out / "02_agent_code.ipynb")
+    for piece in ("requires_access_token", "USER_FEDERATION", "invoke_async", "ContextVar"):
+        assert piece in shown, piece
+    assert "per-request URL capture" in shown
+
+
+def test_authorizer_notebook_shows_which_token_passes(run):
+    _, out = run
+    shown = _outputs(out / "03_configure_jwt_auth.ipynb")
+    ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
+    assert "customJWTAuthorizer" in shown
+    assert ledger["runtime_client"]["id"] in shown
+    assert "The access token passes the authorizer; the ID token does not." in shown
+
+
+def test_launch_notebook_deploys_a_ready_runtime(run):
+    _, out = run
+    shown = _outputs(out / "06_launch.ipynb")
+    data = json.loads((out / ".workshop" / "state.json").read_text())
+    runtime_id = data["ledger"]["agent_runtime"]["id"]
+    assert runtime_id in shown
+    assert "READY" in shown
+    assert data["session_binding_url"] in shown
+    assert "ProviderSecret" in shown
+    assert data["ledger"]["execution_role"]["name"] in shown
 
 
 def test_setup_cognito_shows_pools_and_claims_and_leaves_state(run):

@@ -14,6 +14,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import uvicorn
@@ -29,8 +30,20 @@ def _stop_when_orphaned(parent: int) -> None:
 
 def main(entry_point: str) -> None:
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    sys.path.insert(0, str(Path(entry_point).resolve().parent))
-    module = runpy.run_path(entry_point, run_name="agentcore_entry_point")
+    root = Path(entry_point).resolve().parent
+    sys.path.insert(0, str(root))
+    try:
+        module = runpy.run_path(entry_point, run_name="agentcore_entry_point")
+    except Exception as error:  # show the learner their code's frames, not ours
+        frames = [
+            frame
+            for frame in traceback.extract_tb(error.__traceback__)
+            if not frame.filename.startswith("<")
+            and Path(frame.filename).resolve().is_relative_to(root)
+        ]
+        print("Traceback (most recent call last):", flush=True)
+        print("".join(traceback.format_list(frames) + traceback.format_exception_only(error)))
+        sys.exit(1)
     apps = [value for value in module.values() if isinstance(value, BedrockAgentCoreApp)]
     if not apps:
         sys.exit(f"{entry_point} defines no BedrockAgentCoreApp: nothing to serve.")

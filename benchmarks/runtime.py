@@ -1,0 +1,161 @@
+"""How fast is the local AgentCore Runtime? ``make bench`` (not part of the tests).
+
+Measures the time from CreateAgentRuntime to READY, and what the runtime adds to an
+invocation (bearer-token check, workload access token, forwarding) over calling the
+same agent process directly: medians of many calls, in one run.
+"""
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import requests
+
+from helpers.backend import LOCAL_CREDENTIALS, running_emulator
+
+AGENT = Path(__file__).resolve().parent.parent / "tests" / "agents" / "context_agent.py"
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+CALLS = 50
+CREATES = 5
+
+
+def _client(url: str, service: str):
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1", **LOCAL_CREDENTIALS)
+
+
+def _bearer_token(url: str) -> tuple[str, dict]:
+    cognito = _client(url, "cognito-idp")
+    pool = cognito.create_user_pool(PoolName="bench")["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="bench", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="bench")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="bench", Password="Bench-passw0rd!", Permanent=True
+    )
+    token = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "bench", "PASSWORD": "Bench-passw0rd!"},
+    )["AuthenticationResult"]["AccessToken"]
+    discovery = f"{url}/{pool}/.well-known/openid-configuration"
+    return token, {
+        "customJWTAuthorizer": {"discoveryUrl": discovery, "allowedClients": [client_id]}
+    }
+
+
+def _create_ready(url: str, code: dict, authorizer: dict) -> tuple[dict, float]:
+    control = _client(url, "bedrock-agentcore-control")
+    started = time.perf_counter()
+    created = control.create_agent_runtime(
+        agentRuntimeName=f"bench_{uuid.uuid4().hex[:8]}",
+        agentRuntimeArtifact={
+            "codeConfiguration": {
+                "code": {"s3": code},
+                "runtime": "PYTHON_3_11",
+                "entryPoint": ["main.py"],
+            }
+        },
+        roleArn="arn:aws:iam::123456789012:role/bench",
+        networkConfiguration={"networkMode": "PUBLIC"},
+        authorizerConfiguration=authorizer,
+    )
+    while (runtime := control.get_agent_runtime(agentRuntimeId=created["agentRuntimeId"]))[
+        "status"
+    ] == "CREATING":
+        time.sleep(0.02)
+    assert runtime["status"] == "READY", runtime.get("failureReason")
+    return runtime, time.perf_counter() - started
+
+
+def _timed_calls(call) -> list[float]:
+    call()  # warm-up: connection pools, first-request imports
+    timings = []
+    for _ in range(CALLS):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _direct_agent() -> tuple[subprocess.Popen, str, Path]:
+    """The same agent, started the way the local runtime starts it, without the runtime."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-agent-"))
+    (folder / "main.py").write_text(AGENT.read_text())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator.runtime.launch", "main.py"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "DOCKER_CONTAINER": "1"},
+    )
+    port = int(process.stdout.readline().split()[1])
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            if requests.get(f"{url}/ping", timeout=1).ok:
+                return process, url, folder
+        except requests.ConnectionError:
+            time.sleep(0.05)
+
+
+def main() -> None:
+    with running_emulator(Path(tempfile.mkdtemp()) / "emulator.log") as url:
+        token, authorizer = _bearer_token(url)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.write(AGENT, "main.py")
+        s3 = _client(url, "s3")
+        s3.create_bucket(Bucket="bench")
+        s3.put_object(Bucket="bench", Key="agent.zip", Body=archive.getvalue())
+        code = {"bucket": "bench", "prefix": "agent.zip"}
+        ready_times = []
+        for _ in range(CREATES):
+            runtime, seconds = _create_ready(url, code, authorizer)
+            ready_times.append(seconds)
+
+        # A new connection per call on both paths, as the runtime itself forwards each call.
+        headers = {SESSION_HEADER: str(uuid.uuid4()), "Content-Type": "application/json"}
+        invocations = f"{url}/runtimes/{quote(runtime['agentRuntimeArn'], safe='')}/invocations"
+        through_runtime = _timed_calls(
+            lambda: requests.post(
+                invocations, headers={**headers, "Authorization": f"Bearer {token}"}, data="{}"
+            ).raise_for_status()
+        )
+        process, agent_url, _ = _direct_agent()
+        try:
+            direct = _timed_calls(
+                lambda: requests.post(
+                    f"{agent_url}/invocations",
+                    headers={**headers, "WorkloadAccessToken": "x"},
+                    data="{}",
+                ).raise_for_status()
+            )
+        finally:
+            process.terminate()
+            process.wait()
+
+    result = {
+        "create_to_ready_s": {"median": statistics.median(ready_times), "max": max(ready_times)},
+        "invoke_through_runtime_ms": {"median": statistics.median(through_runtime)},
+        "invoke_agent_directly_ms": {"median": statistics.median(direct)},
+        "added_by_runtime_ms": statistics.median(through_runtime) - statistics.median(direct),
+        "calls": CALLS,
+        "creates": CREATES,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
