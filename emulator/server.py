@@ -19,7 +19,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from emulator import bedrock, cognito, identity, runtime, site
+from emulator import bedrock, cognito, hosted_ui, identity, runtime, site
+from emulator.identity import browser
 from emulator.wsgi import WSGIApp, json_response
 
 HOST = "127.0.0.1"
@@ -58,12 +59,14 @@ def _path(environ: dict) -> str:
 ROUTES: list[Route] = [
     (lambda env: _path(env) == HEALTH_PATH, _health),
     (lambda env: _is_get(env) and cognito.WELL_KNOWN.match(_path(env)), cognito.well_known),
+    (lambda env: _path(env).startswith(hosted_ui.PREFIX + "/"), hosted_ui.app),
     (
         lambda env: (
             _path(env).startswith(identity.PREFIX) and _signed_for(env, "bedrock-agentcore")
         ),
         identity.app,
     ),
+    (lambda env: _is_get(env) and _path(env).startswith("/identities/oauth2/"), browser.app),
     (
         lambda env: (
             _path(env).startswith(runtime.PREFIX)

@@ -357,6 +357,14 @@ def get(backend: Backend, runtime_id: str) -> Runtime:
         )
 
 
+def recorded(backend: Backend, state: WorkshopState) -> Runtime:
+    """The runtime 06_launch deployed, as AgentCore Runtime reports it now."""
+    entry = state.get("agent_runtime")
+    if entry is None:
+        raise WorkshopError("The workshop has not deployed the agent yet: run 06_launch.")
+    return get(backend, entry["id"])
+
+
 def deploy(
     backend: Backend,
     state: WorkshopState,

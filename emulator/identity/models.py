@@ -5,6 +5,7 @@ Plain state and logic, one backend per account and region (moto's `BackendDict`,
 """
 
 import base64
+import hashlib
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from emulator.exceptions import (
     ValidationException,
 )
 from emulator.identity import tokens
+from emulator.identity.federation import TokenVault
 
 # Vendors with a config key of their own; every other vendor uses the "included" key.
 DEDICATED_CONFIG_KEYS = {
@@ -40,6 +42,10 @@ SECRET_JSON_KEY = "client_secret"
 API_KEY_JSON_KEY = "api_key_value"
 TOKEN_VAULT = "default"
 DEFAULT_PAGE = 10
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _now() -> datetime:
@@ -154,6 +160,7 @@ class IdentityBackend(BaseBackend):
         self.workload_identities: dict[str, WorkloadIdentity] = {}
         self.oauth2_providers: dict[str, Oauth2Provider] = {}
         self.api_key_providers: dict[str, ApiKeyProvider] = {}
+        self.vault = TokenVault()
         self.vault_created = _now()
 
     def _arn(self, service: str, resource: str) -> str:
@@ -324,10 +331,60 @@ class IdentityBackend(BaseBackend):
             claims = cognito.verify_user_token(user_token)
         except ValueError as error:
             raise UnauthorizedException(f"The user token is not valid: {error}.") from error
-        return self.workload_access_token(workload, issuer=claims["iss"], subject=claims["sub"])
+        return self.workload_access_token(
+            workload,
+            issuer=claims["iss"],
+            subject=claims["sub"],
+            user_token_sha256=sha256(user_token),
+        )
 
     def read_workload_access_token(self, value: str) -> tokens.WorkloadToken:
         return tokens.read(value, self.account_id, self.region_name)
+
+    def get_resource_oauth2_token(
+        self,
+        workload_token: str,
+        provider_name: str,
+        scopes: list[str],
+        flow: str,
+        session_uri: str | None = None,
+        return_url: str | None = None,
+        force: bool = False,
+        custom_state: str | None = None,
+        custom_parameters: dict[str, str] | None = None,
+    ) -> dict[str, str]:
+        owner = self.read_workload_access_token(workload_token)
+        provider = self.get_oauth2_credential_provider(provider_name)
+        if flow == "M2M":
+            token = self.vault.machine_token(
+                provider.name, provider.config, self.client_secret(provider), scopes
+            )
+            return {"accessToken": token}
+        if flow != "USER_FEDERATION":
+            raise ValidationException(
+                f"The local backend runs USER_FEDERATION and M2M, not {flow}."
+            )
+        workload = self.get_workload_identity(owner.workload)
+        return self.vault.user_federation(
+            owner,
+            provider.name,
+            scopes,
+            workload.return_urls,
+            session_uri,
+            return_url,
+            force,
+            custom_state,
+            custom_parameters,
+        )
+
+    def complete_resource_token_auth(self, session_uri: str, user_identifier: dict) -> None:
+        self.vault.complete(session_uri, user_identifier, sha256)
+
+    def provider_by_callback(self, callback_url: str) -> Oauth2Provider | None:
+        return next(
+            (p for p in list(self.oauth2_providers.values()) if p.callback_url == callback_url),
+            None,
+        )
 
     def get_resource_api_key(self, workload_token: str, provider_name: str) -> str:
         self.read_workload_access_token(workload_token)
@@ -343,3 +400,12 @@ identity_backends = BackendDict(
     use_boto3_regions=False,
     additional_regions=boto3.Session().get_available_regions("bedrock"),
 )
+
+
+def all_backends() -> list[IdentityBackend]:
+    """Every account and region: browser requests are unsigned and name neither."""
+    return [
+        backend
+        for account_backends in list(identity_backends.values())
+        for backend in list(account_backends.values())
+    ]

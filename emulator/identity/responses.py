@@ -119,3 +119,24 @@ class IdentityDataResponse(_IdentityResponse):
             self._get_param("resourceCredentialProviderName"),
         )
         return ActionResult({"apiKey": api_key})
+
+    def get_resource_oauth2_token(self) -> ActionResult:
+        return ActionResult(
+            self.backend.get_resource_oauth2_token(
+                self._get_param("workloadIdentityToken"),
+                self._get_param("resourceCredentialProviderName"),
+                self._get_param("scopes") or [],
+                self._get_param("oauth2Flow"),
+                session_uri=self._get_param("sessionUri"),
+                return_url=self._get_param("resourceOauth2ReturnUrl"),
+                force=bool(self._get_param("forceAuthentication")),
+                custom_state=self._get_param("customState"),
+                custom_parameters=self._get_param("customParameters"),
+            )
+        )
+
+    def complete_resource_token_auth(self) -> ActionResult:
+        self.backend.complete_resource_token_auth(
+            self._get_param("sessionUri"), self._get_param("userIdentifier")
+        )
+        return ActionResult({})

@@ -28,6 +28,7 @@ class WorkloadToken:
     user_id: str | None = None  # GetWorkloadAccessTokenForUserId
     issuer: str | None = None  # GetWorkloadAccessTokenForJWT: the user's IdP …
     subject: str | None = None  # … and their `sub` there
+    user_token_sha256: str | None = None  # … and which token proved it (session binding)
     expires: int = 0
 
     @property

@@ -14,6 +14,7 @@ import jwt
 import requests
 from werkzeug.wrappers import Request, Response
 
+from emulator.identity.models import sha256
 from emulator.runtime.models import AgentRuntime, runtime_backends
 from emulator.wsgi import aws_error
 
@@ -127,9 +128,10 @@ def _workload_access_token(runtime: AgentRuntime, request: Request) -> str | Non
         raise Rejected("AccessDeniedException", METHOD_MISMATCH, 403)
     if not authorization.startswith("Bearer "):
         raise _unauthorized("Missing bearer token.")
-    claims = check_bearer_token(authorizer, authorization.removeprefix("Bearer ").strip())
+    bearer = authorization.removeprefix("Bearer ").strip()
+    claims = check_bearer_token(authorizer, bearer)
     return identity.service_workload_access_token(
-        runtime.id, issuer=claims["iss"], subject=claims["sub"]
+        runtime.id, issuer=claims["iss"], subject=claims["sub"], user_token_sha256=sha256(bearer)
     )
 
 

@@ -1,0 +1,68 @@
+"""The authorization panel: what the learner clicks between the first and second call.
+
+Like huggingface_hub's ``notebook_login()``: one small self-contained panel that does
+not block the kernel and says what happened.
+"""
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from helpers.backend import Backend
+from helpers.consent import SessionBinding, complete
+from helpers.errors import WorkshopError
+
+WAITING = "⏳ Waiting for you to sign in at the external service and consent…"
+
+
+def show_authorization_panel(
+    authorization_url: str,
+    binding: SessionBinding,
+    reinvoke: Callable[[], Any],
+    backend: Backend,
+) -> widgets.VBox:
+    """Show a link to consent, its status, a re-invoke button and a paste box (remote Jupyter)."""
+    link = widgets.HTML(
+        f'<a href="{html.escape(authorization_url)}" target="_blank" rel="noopener" '
+        'style="font-size:1.1em">🔑 Open the external service\'s sign-in page</a>'
+    )
+    status = widgets.HTML(WAITING)
+    again = widgets.Button(description="I've authorized — invoke again", button_style="primary")
+    again.layout.width = "auto"
+    pasted = widgets.Text(
+        placeholder="Browser could not reach this kernel? Paste the address it ended on here",
+        layout=widgets.Layout(width="32em"),
+    )
+    bind = widgets.Button(description="Bind this session")
+    answer = widgets.Output()
+
+    def report(session: str | None, error: str | None) -> None:
+        status.value = (
+            "✅ Connected: AgentCore Identity holds your token. Invoke again."
+            if session
+            else f"❌ {html.escape(error or '')}"
+        )
+
+    def on_again(_: Any) -> None:
+        with answer:
+            answer.clear_output()
+            try:
+                display(reinvoke())
+            except WorkshopError as error:
+                print(error)
+
+    def on_bind(_: Any) -> None:
+        try:
+            report(complete(backend, pasted.value.strip(), binding.bearer_token), None)
+        except WorkshopError as error:
+            report(None, str(error))
+
+    binding.on_result = report
+    again.on_click(on_again)
+    bind.on_click(on_bind)
+    panel = widgets.VBox([link, status, again, widgets.HBox([pasted, bind]), answer])
+    display(panel)
+    return panel
