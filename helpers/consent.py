@@ -153,31 +153,37 @@ def _form(page: str) -> tuple[str, dict[str, str]]:
     return html.unescape(action.group(1)), hidden
 
 
-def sign_in_headlessly(authorization_url: str, user: Pool, max_hops: int = 10) -> ConsentTrip:
+def sign_in_headlessly(
+    authorization_url: str, user: Pool, stop_at: str | None = None, max_hops: int = 10
+) -> ConsentTrip:
     """Do in code what the learner does in a browser: open the link, sign in, follow.
 
     Written to the form Cognito's classic hosted UI serves (``_csrf``, ``username``,
-    ``password``, ``cognitoAsfData``); the last redirect lands on the return URL, whose
-    page (the session binding) must be running.
+    ``password``, ``cognitoAsfData``). The last redirect lands on the return URL, whose
+    page (the session binding) must be running, unless ``stop_at`` names that URL: then
+    the trip ends there and ``final_url`` is the address to bind with `complete`.
     """
     started = time.monotonic()
     browser = requests.Session()
     count = 0
 
-    def follow(answer: requests.Response) -> requests.Response:
+    def follow(answer: requests.Response) -> requests.Response | str:
         nonlocal count
         for _ in range(max_hops):
             if answer.status_code not in (301, 302, 303, 307, 308):
                 return answer
-            answer = browser.get(
-                urljoin(answer.url, answer.headers["Location"]), allow_redirects=False
-            )
+            target = urljoin(answer.url, answer.headers["Location"])
+            if stop_at is not None and target.startswith(stop_at):
+                return target
+            answer = browser.get(target, allow_redirects=False)
             count += 1
         raise WorkshopError("Too many redirects during sign-in.")
 
     try:
         page = follow(browser.get(authorization_url, allow_redirects=False))
         count += 1
+        if isinstance(page, str) or page.status_code != 200:
+            raise WorkshopError(f"The authorization link led to no sign-in page: {page}")
         action, fields = _form(page.text)
         fields |= {"username": user.username, "password": user.password, "cognitoAsfData": ""}
         answer = browser.post(urljoin(page.url, action), data=fields, allow_redirects=False)
@@ -187,6 +193,8 @@ def sign_in_headlessly(authorization_url: str, user: Pool, max_hops: int = 10) -
         final = follow(answer)
     except requests.RequestException as error:
         raise WorkshopError(f"The sign-in could not be completed: {error}") from error
+    if isinstance(final, str):
+        return ConsentTrip(count, time.monotonic() - started, final)
     if final.status_code != 200:
         raise WorkshopError(f"The sign-in ended at {final.url} with HTTP {final.status_code}.")
     return ConsentTrip(count, time.monotonic() - started, final.url)

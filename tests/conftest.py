@@ -2,6 +2,7 @@
 
 import io
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from helpers import backend, cognito, identity, runtime, state
 from helpers.backend import LOCAL_CREDENTIALS, running_emulator
 
 REGION = "us-east-1"
@@ -24,10 +26,22 @@ def emulator_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def cognito(emulator_url):
+def idp(emulator_url):
     return boto3.client(
         "cognito-idp", endpoint_url=emulator_url, region_name=REGION, **LOCAL_CREDENTIALS
     )
+
+
+@pytest.fixture
+def sdk_environment(emulator_url, monkeypatch):
+    """What a learner's agent process has: endpoints, dummy credentials and a region."""
+    for service in ("BEDROCK_AGENTCORE", "BEDROCK_AGENTCORE_CONTROL"):
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", emulator_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.delenv("DOCKER_CONTAINER", raising=False)
 
 
 @pytest.fixture
@@ -133,3 +147,32 @@ def pool_with_user(url: str, **client_config) -> dict:
         "access_token": tokens["AccessToken"],
         "id_token": tokens["IdToken"],
     }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def deployed(workshop):
+    """Notebooks 01 to 06 in a few lines: pools, provider, the agent on the local runtime."""
+    be = backend.connect("local", "us-east-1")
+    ws = state.load(be)
+    pools = cognito.setup(be, ws)
+    provider = identity.create_credential_provider(be, ws, pools)
+    role = runtime.execution_role(be, ws, provider)
+    code = runtime.upload(be, ws, runtime.package(be))
+    created = runtime.deploy(
+        be,
+        ws,
+        role_arn=role["arn"],
+        code=code,
+        authorizer=runtime.jwt_authorizer(pools.runtime),
+        environment=runtime.agent_environment(provider, ws),
+    )
+    agent = runtime.wait_until_ready(be, created.id)
+    binding_url = identity.session_binding_url(ws)
+    identity.set_return_urls(be, agent.workload_identity, add=(binding_url,))
+    return be, ws, pools, agent, binding_url

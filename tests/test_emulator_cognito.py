@@ -15,41 +15,41 @@ PASSWORD = "Correct-Horse=9*$"
 WELL_KNOWN = "/.well-known/openid-configuration"
 
 
-def _make_pool(cognito, *, domain: bool = False, **client_config) -> dict:
-    pool_id = cognito.create_user_pool(PoolName=f"pool-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+def _make_pool(idp, *, domain: bool = False, **client_config) -> dict:
+    pool_id = idp.create_user_pool(PoolName=f"pool-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
     if domain:
-        cognito.create_user_pool_domain(Domain=f"d-{uuid.uuid4().hex[:8]}", UserPoolId=pool_id)
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="client", **client_config
-    )["UserPoolClient"]
-    cognito.admin_create_user(UserPoolId=pool_id, Username="alice")
-    cognito.admin_set_user_password(
+        idp.create_user_pool_domain(Domain=f"d-{uuid.uuid4().hex[:8]}", UserPoolId=pool_id)
+    client = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="client", **client_config)[
+        "UserPoolClient"
+    ]
+    idp.admin_create_user(UserPoolId=pool_id, Username="alice")
+    idp.admin_set_user_password(
         UserPoolId=pool_id, Username="alice", Password=PASSWORD, Permanent=True
     )
     return {"id": pool_id, "client_id": client["ClientId"], "secret": client.get("ClientSecret")}
 
 
 @pytest.fixture(scope="module")
-def pool(cognito):
-    return _make_pool(cognito, domain=True, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
+def pool(idp):
+    return _make_pool(idp, domain=True, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
 
 
 @pytest.fixture(scope="module")
-def other_pool(cognito):
-    return _make_pool(cognito, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
+def other_pool(idp):
+    return _make_pool(idp, ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"])
 
 
 @pytest.fixture(scope="module")
-def secret_pool(cognito):
+def secret_pool(idp):
     return _make_pool(
-        cognito,
+        idp,
         GenerateSecret=True,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )
 
 
-def _sign_in(cognito, pool: dict, **extra) -> dict:
-    return cognito.initiate_auth(
+def _sign_in(idp, pool: dict, **extra) -> dict:
+    return idp.initiate_auth(
         ClientId=pool["client_id"],
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD, **extra},
@@ -69,8 +69,8 @@ def _error_code(error: pytest.ExceptionInfo) -> str:
     return error.value.response["Error"]["Code"]
 
 
-def test_access_token_verifies_through_discovery_with_strict_issuer(cognito, pool, emulator_url):
-    token = _sign_in(cognito, pool)["AccessToken"]
+def test_access_token_verifies_through_discovery_with_strict_issuer(idp, pool, emulator_url):
+    token = _sign_in(idp, pool)["AccessToken"]
     claims = _verify_strictly(token, f"{emulator_url}/{pool['id']}{WELL_KNOWN}")
     assert claims["iss"] == f"{emulator_url}/{pool['id']}"
     assert claims["client_id"] == pool["client_id"]
@@ -78,18 +78,18 @@ def test_access_token_verifies_through_discovery_with_strict_issuer(cognito, poo
     assert "aud" not in claims
 
 
-def test_id_token_verifies_with_the_client_as_audience(cognito, pool, emulator_url):
-    token = _sign_in(cognito, pool)["IdToken"]
+def test_id_token_verifies_with_the_client_as_audience(idp, pool, emulator_url):
+    token = _sign_in(idp, pool)["IdToken"]
     claims = _verify_strictly(
         token, f"{emulator_url}/{pool['id']}{WELL_KNOWN}", audience=pool["client_id"]
     )
     assert claims["token_use"] == "id"
 
 
-def test_refreshed_token_verifies_too(cognito, secret_pool, emulator_url):
+def test_refreshed_token_verifies_too(idp, secret_pool, emulator_url):
     hashed = secret_hash("alice", secret_pool["client_id"], secret_pool["secret"])
-    refresh = _sign_in(cognito, secret_pool, SECRET_HASH=hashed)["RefreshToken"]
-    token = cognito.initiate_auth(
+    refresh = _sign_in(idp, secret_pool, SECRET_HASH=hashed)["RefreshToken"]
+    token = idp.initiate_auth(
         ClientId=secret_pool["client_id"],
         AuthFlow="REFRESH_TOKEN_AUTH",
         AuthParameters={"REFRESH_TOKEN": refresh, "SECRET_HASH": hashed},
@@ -97,8 +97,8 @@ def test_refreshed_token_verifies_too(cognito, secret_pool, emulator_url):
     assert _verify_strictly(token, f"{emulator_url}/{secret_pool['id']}{WELL_KNOWN}")
 
 
-def test_token_signed_with_motos_published_key_is_rejected(cognito, pool, emulator_url):
-    genuine = _sign_in(cognito, pool)["AccessToken"]
+def test_token_signed_with_motos_published_key_is_rejected(idp, pool, emulator_url):
+    genuine = _sign_in(idp, pool)["AccessToken"]
     claims = jwt.decode(genuine, options={"verify_signature": False})
     published = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
     for kid in ("dummy", jwt.get_unverified_header(genuine)["kid"]):
@@ -107,8 +107,8 @@ def test_token_signed_with_motos_published_key_is_rejected(cognito, pool, emulat
             _verify_strictly(forged, f"{emulator_url}/{pool['id']}{WELL_KNOWN}")
 
 
-def test_token_from_another_pool_does_not_verify(cognito, pool, other_pool, emulator_url):
-    token = _sign_in(cognito, other_pool)["AccessToken"]
+def test_token_from_another_pool_does_not_verify(idp, pool, other_pool, emulator_url):
+    token = _sign_in(idp, other_pool)["AccessToken"]
     with pytest.raises(jwt.PyJWTError):
         _verify_strictly(token, f"{emulator_url}/{pool['id']}{WELL_KNOWN}")
 
@@ -152,17 +152,17 @@ def test_unknown_pool_documents_are_404(emulator_url, document):
     assert "issuer" not in json.loads(answer.text)
 
 
-def test_correct_secret_hash_signs_in(cognito, secret_pool):
+def test_correct_secret_hash_signs_in(idp, secret_pool):
     hashed = secret_hash("alice", secret_pool["client_id"], secret_pool["secret"])
-    assert _sign_in(cognito, secret_pool, SECRET_HASH=hashed)["AccessToken"]
+    assert _sign_in(idp, secret_pool, SECRET_HASH=hashed)["AccessToken"]
 
 
 @pytest.mark.parametrize(
     "extra", [{}, {"SECRET_HASH": "bm90IHRoZSBoYXNo"}], ids=["missing", "wrong"]
 )
-def test_missing_or_wrong_secret_hash_is_rejected(cognito, secret_pool, extra):
+def test_missing_or_wrong_secret_hash_is_rejected(idp, secret_pool, extra):
     with pytest.raises(ClientError) as error:
-        _sign_in(cognito, secret_pool, **extra)
+        _sign_in(idp, secret_pool, **extra)
     assert _error_code(error) == "NotAuthorizedException"
     assert error.value.response["Error"]["Message"] == (
         f"Unable to verify secret hash for client {secret_pool['client_id']}"
@@ -173,20 +173,20 @@ def test_missing_or_wrong_secret_hash_is_rejected(cognito, secret_pool, extra):
 @pytest.mark.parametrize(
     "flows", [None, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]], ids=["default", "srp"]
 )
-def test_user_password_auth_needs_the_flow_enabled(cognito, flows):
+def test_user_password_auth_needs_the_flow_enabled(idp, flows):
     config = {"ExplicitAuthFlows": flows} if flows else {}
-    pool = _make_pool(cognito, **config)
+    pool = _make_pool(idp, **config)
     with pytest.raises(ClientError) as error:
-        _sign_in(cognito, pool)
+        _sign_in(idp, pool)
     assert _error_code(error) == "InvalidParameterException"
     assert error.value.response["Error"]["Message"] == (
         "USER_PASSWORD_AUTH flow not enabled for this client"
     )
 
 
-def test_wrong_password_keeps_cognitos_answer(cognito, pool):
+def test_wrong_password_keeps_cognitos_answer(idp, pool):
     with pytest.raises(ClientError) as error:
-        cognito.initiate_auth(
+        idp.initiate_auth(
             ClientId=pool["client_id"],
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": "alice", "PASSWORD": "wrong"},
@@ -194,18 +194,18 @@ def test_wrong_password_keeps_cognitos_answer(cognito, pool):
     assert _error_code(error) == "NotAuthorizedException"
 
 
-def test_updating_a_client_resets_what_the_update_omits(cognito):
+def test_updating_a_client_resets_what_the_update_omits(idp):
     pool = _make_pool(
-        cognito,
+        idp,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
         AllowedOAuthFlows=["code"],
         AllowedOAuthScopes=["openid"],
         CallbackURLs=["http://127.0.0.1:1/cb"],
     )
-    cognito.update_user_pool_client(
+    idp.update_user_pool_client(
         UserPoolId=pool["id"], ClientId=pool["client_id"], CallbackURLs=["http://127.0.0.1:1/new"]
     )
-    client = cognito.describe_user_pool_client(UserPoolId=pool["id"], ClientId=pool["client_id"])[
+    client = idp.describe_user_pool_client(UserPoolId=pool["id"], ClientId=pool["client_id"])[
         "UserPoolClient"
     ]
     assert client["CallbackURLs"] == ["http://127.0.0.1:1/new"]

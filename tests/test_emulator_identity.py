@@ -65,18 +65,6 @@ def data(clients):
 
 
 @pytest.fixture
-def sdk_environment(emulator_url, monkeypatch):
-    """What a learner's agent process has: endpoints, dummy credentials and a region."""
-    for service in ("BEDROCK_AGENTCORE", "BEDROCK_AGENTCORE_CONTROL"):
-        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", emulator_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_CREDENTIALS["aws_secret_access_key"])
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("DOCKER_CONTAINER", raising=False)
-
-
-@pytest.fixture
 def sdk(sdk_environment) -> IdentityClient:
     return IdentityClient(REGION)
 

@@ -63,10 +63,8 @@ def test_credential_provider_again_changes_nothing(connected):
     first = identity.create_credential_provider(be, ws, pools)
     assert identity.create_credential_provider(be, state.load(be), pools) == first
     control = be.client("bedrock-agentcore-control")
-    names = [
-        p["name"]
-        for p in control.list_oauth2_credential_providers(maxResults=20)["credentialProviders"]
-    ]
+    pages = control.get_paginator("list_oauth2_credential_providers").paginate()
+    names = [p["name"] for page in pages for p in page["credentialProviders"]]
     assert names.count(first.name) == 1
     assert identity.callback_urls(be, pools.identity).count(first.callback_url) == 1
 

@@ -116,6 +116,15 @@ def test_workload_identity_notebook_points_local_development_at_it(run):
     assert local_dev["workload_identity_name"] == workload
 
 
+def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(run):
+    _, out = run
+    shown = _outputs(out / "07_invoke_and_authorize.ipynb")
+    assert "Please authorize access to the external service: http://127.0.0.1:" in shown
+    assert re.search(r"Signed in as externaluser\w+: \d+ requests", shown)
+    assert shown.count("Connected to the external service (access token of") == 3
+    assert "Consent once, then the agent acted for you on every call." in shown
+
+
 def test_no_secret_appears_in_any_executed_notebook(run):
     _, out = run
     secrets = set()

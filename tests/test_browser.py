@@ -1,0 +1,77 @@
+"""The consent pages in a real browser: headless Chromium (Debian's) driven by Playwright."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from helpers import cognito, consent, runtime
+from tests.conftest import require_debian_package
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent / "runs" / "test-artifacts")
+)
+# Flags for a machine with no network beyond loopback, as root, without a display.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    require_debian_package(CHROMIUM.exists(), "chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def _first_answer(be, agent, bearer, session):
+    answer = runtime.invoke(
+        be, agent.arn, bearer, session, {"prompt": "Check the external service"}
+    )
+    return consent.authorization_url_in(answer)
+
+
+def test_signing_in_and_consenting_in_a_browser(deployed, chromium):
+    be, _, pools, agent, binding_url = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    binding = consent.serve_session_binding(be, binding_url, bearer)
+    session = runtime.new_session_id()
+    try:
+        page = chromium.new_page()
+        page.goto(_first_answer(be, agent, bearer, session))
+        page.screenshot(path=ARTIFACTS / "consent-1-sign-in.png")
+        page.fill("#signInFormUsername", pools.identity.username)
+        page.fill("#signInFormPassword", pools.identity.password)
+        page.click("input[name=signInSubmitButton]")
+        page.wait_for_selector("text=You're connected")
+        assert page.url.startswith(binding_url)
+        page.screenshot(path=ARTIFACTS / "consent-2-connected.png")
+        binding.wait(10)
+    finally:
+        binding.stop()
+    answer = runtime.invoke(be, agent.arn, bearer, session, {"prompt": "Check again"})
+    assert answer["response"].startswith("Connected to the external service")
+
+
+def test_a_wrong_password_in_the_browser_shows_an_error(deployed, chromium):
+    be, _, pools, agent, _ = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    page = chromium.new_page()
+    page.goto(_first_answer(be, agent, bearer, runtime.new_session_id()))
+    page.fill("#signInFormUsername", pools.identity.username)
+    page.fill("#signInFormPassword", "Not-the-password-1")
+    page.click("input[name=signInSubmitButton]")
+    page.wait_for_selector("#loginErrorMessage")
+    assert "Incorrect username or password." in page.inner_text("#loginErrorMessage")
+    page.screenshot(path=ARTIFACTS / "consent-wrong-password.png")

@@ -1,0 +1,92 @@
+"""Quickstart step 8 through the helpers, with the workshop's own agent deployed locally."""
+
+import pytest
+
+from helpers import cognito, consent, runtime, widgets
+from helpers.errors import WorkshopError
+
+
+def _ask(be, agent, bearer, session):
+    return runtime.invoke(be, agent.arn, bearer, session, {"prompt": "Check the external service"})
+
+
+def test_consent_once_then_every_session_of_the_user_is_served(deployed):
+    be, _, pools, agent, binding_url = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    binding = consent.serve_session_binding(be, binding_url, bearer)
+    try:
+        session = runtime.new_session_id()
+        link = consent.authorization_url_in(_ask(be, agent, bearer, session))
+        assert link is not None
+        trip = consent.sign_in_headlessly(link, pools.identity)
+        assert trip.final_url.startswith(binding_url)
+        assert binding.wait(10).startswith("urn:ietf:params:oauth:request_uri:")
+        for attempt in (session, session, runtime.new_session_id()):
+            assert _ask(be, agent, bearer, attempt)["response"].startswith("Connected")
+        assert len(binding.completed) == 1
+    finally:
+        binding.stop()
+
+
+def test_a_pasted_return_address_binds_the_session(deployed):
+    be, _, pools, agent, binding_url = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    session = runtime.new_session_id()
+    link = consent.authorization_url_in(_ask(be, agent, bearer, session))
+    trip = consent.sign_in_headlessly(link, pools.identity, stop_at=binding_url)
+    assert "session_id=" in trip.final_url
+    consent.complete(be, trip.final_url, bearer)
+    assert _ask(be, agent, bearer, session)["response"].startswith("Connected")
+
+
+def test_a_pasted_address_without_a_session_is_explained(deployed):
+    be, _, pools, _, binding_url = deployed
+    with pytest.raises(WorkshopError, match="no session_id"):
+        consent.complete(be, binding_url, cognito.bearer_token(be, pools.runtime))
+
+
+def test_the_binding_page_refuses_another_users_token(deployed):
+    be, _, pools, agent, binding_url = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    someone_else = cognito.bearer_token(be, pools.runtime)  # same user, a re-minted token
+    binding = consent.serve_session_binding(be, binding_url, someone_else)
+    try:
+        link = consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
+        with pytest.raises(WorkshopError, match="HTTP 400"):
+            consent.sign_in_headlessly(link, pools.identity)  # the page says "Not connected"
+        with pytest.raises(WorkshopError, match="Invalid or expired session"):
+            binding.wait(10)
+    finally:
+        binding.stop()
+    assert consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
+
+
+def test_a_wrong_external_password_is_explained(deployed):
+    be, _, pools, agent, _ = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    link = consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
+    wrong = cognito.Pool(**{**pools.identity.__dict__, "password": "Not-the-password-1"})
+    with pytest.raises(WorkshopError, match="refused"):
+        consent.sign_in_headlessly(link, wrong)
+
+
+def test_the_authorization_panel_reports_and_reinvokes(deployed):
+    be, _, pools, agent, binding_url = deployed
+    bearer = cognito.bearer_token(be, pools.runtime)
+    binding = consent.serve_session_binding(be, binding_url, bearer)
+    session = runtime.new_session_id()
+    answers = []
+    try:
+        link = consent.authorization_url_in(_ask(be, agent, bearer, session))
+        panel = widgets.show_authorization_panel(
+            link, binding, lambda: answers.append(_ask(be, agent, bearer, session)), be
+        )
+        link_html, status, again, *_ = panel.children
+        assert link in link_html.value and status.value == widgets.WAITING
+        consent.sign_in_headlessly(link, pools.identity)
+        binding.wait(10)
+        assert status.value.startswith("✅")
+        again.click()
+        assert answers[0]["response"].startswith("Connected")
+    finally:
+        binding.stop()
