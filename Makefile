@@ -25,9 +25,10 @@ test: $(INSTALLED)
 lab: $(INSTALLED)
 	$(BIN)/python -m helpers.lab
 
-## bench: speed of the local backend (create to READY, what the runtime adds per call)
+## bench: speed of the local backend (create to READY, runtime overhead, consent round trip)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.runtime
+	$(BIN)/python -m benchmarks.consent
 
 ## clean: stop a background local backend, remove the venv and run outputs (keeps state)
 clean:

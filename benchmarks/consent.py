@@ -1,0 +1,70 @@
+"""How long does consent take headless? ``make bench`` (not part of the tests).
+
+From the authorization URL to the token being available (sign-in on the hosted UI,
+code exchange, session binding, the next GetResourceOauth2Token), and how many HTTP
+requests the browser side makes: medians over many round trips, in one run.
+"""
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from helpers import backend, cognito, consent, identity, state
+from helpers.backend import EMULATOR_URL_VARIABLE, running_emulator
+
+ROUND_TRIPS = 20
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-consent-"))
+    with running_emulator(folder / "emulator.log") as url:
+        os.environ[EMULATOR_URL_VARIABLE] = url
+        os.environ["WORKSHOP_DIR"] = str(folder)
+        be = backend.connect("local")
+        ws = state.load(be)
+        pools = cognito.setup(be, ws)
+        provider = identity.create_credential_provider(be, ws, pools)
+        workload = identity.create_workload_identity(be, ws)
+        binding_url = identity.session_binding_url(ws)
+        identity.set_return_urls(be, workload.name, add=(binding_url,))
+        bearer = cognito.bearer_token(be, pools.runtime)
+        wat = identity.workload_access_token(be, workload.name, bearer)
+        data = be.client("bedrock-agentcore")
+        ask = {
+            "workloadIdentityToken": wat,
+            "resourceCredentialProviderName": provider.name,
+            "scopes": ["openid"],
+            "oauth2Flow": "USER_FEDERATION",
+        }
+        binding = consent.serve_session_binding(be, binding_url, bearer)
+        seconds, requests_made = [], []
+        try:
+            for _ in range(ROUND_TRIPS):
+                started = data.get_resource_oauth2_token(
+                    **ask, resourceOauth2ReturnUrl=binding_url, forceAuthentication=True
+                )
+                clock = time.perf_counter()
+                trip = consent.sign_in_headlessly(started["authorizationUrl"], pools.identity)
+                token = data.get_resource_oauth2_token(**ask, sessionUri=started["sessionUri"])
+                assert "accessToken" in token
+                seconds.append(time.perf_counter() - clock)
+                requests_made.append(trip.requests)
+        finally:
+            binding.stop()
+    print(
+        json.dumps(
+            {
+                "consent_round_trip_ms": {"median": statistics.median(seconds) * 1000},
+                "browser_requests": {"median": statistics.median(requests_made)},
+                "round_trips": ROUND_TRIPS,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
