@@ -9,7 +9,9 @@ import os
 import re
 import signal
 import sys
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 
 from moto.moto_server.werkzeug_app import (
@@ -25,10 +27,35 @@ from emulator.wsgi import WSGIApp, json_response
 
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_emulator/health"
+STATS_PATH = "/_emulator/stats"
 INSTANCE = uuid.uuid4().hex
 SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
 Route = tuple[Callable[[dict], bool], WSGIApp]
+
+
+class _Calls:
+    """AWS API calls served, by signing service: what a workshop run costs in requests."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_service: Counter[str] = Counter()
+
+    def count(self, environ: dict) -> None:
+        scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        target = environ.get("HTTP_X_AMZ_TARGET", "")  # unsigned Cognito calls (InitiateAuth)
+        service = scope["service"] if scope else target.split(".")[0] if target else None
+        if service:
+            with self.lock:
+                self.by_service[service] += 1
+
+    def app(self, environ: dict, start_response) -> list[bytes]:
+        with self.lock:
+            body = {"total": sum(self.by_service.values()), "by_service": dict(self.by_service)}
+        return json_response(body)(environ, start_response)
+
+
+CALLS = _Calls()
 
 
 def _health(environ: dict, start_response) -> list[bytes]:
@@ -58,6 +85,7 @@ def _path(environ: dict) -> str:
 
 ROUTES: list[Route] = [
     (lambda env: _path(env) == HEALTH_PATH, _health),
+    (lambda env: _path(env) == STATS_PATH, CALLS.app),
     (lambda env: _is_get(env) and cognito.WELL_KNOWN.match(_path(env)), cognito.well_known),
     (lambda env: _path(env).startswith(hosted_ui.PREFIX + "/"), hosted_ui.app),
     (
@@ -82,6 +110,7 @@ def build_app() -> WSGIApp:
     moto_app = DomainDispatcherApplication(create_backend_app)
 
     def dispatch(environ: dict, start_response):
+        CALLS.count(environ)
         for matches, handler in ROUTES:
             if matches(environ):
                 return handler(environ, start_response)

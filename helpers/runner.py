@@ -1,25 +1,34 @@
-"""Run the workshop headlessly: every notebook in order, with papermill, on the local backend.
+"""Run the workshop headlessly: every notebook in order, with papermill.
 
 ``python -m helpers.runner`` (what ``make run`` does) starts a local backend of its own,
-gives the run a fresh state folder, writes the executed notebooks there, prints one line
-per notebook and stops at the first failure with the failing cell's error.
+gives the run a fresh state folder (so a fresh suffix: nothing collides with an earlier
+run), writes the executed notebooks there and prints one line per notebook. It stops at
+the first failing step, and then *always* runs the cleanup notebook, so a failed
+regression run leaves nothing behind; the exit status is non-zero if anything failed.
+
+``--backend aws`` does the same against the account of the default credential chain.
 """
 
 import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import papermill
+import requests
 from papermill.exceptions import PapermillExecutionError
 
-from helpers.backend import EMULATOR_URL_VARIABLE, LOCAL, running_emulator
+from helpers.backend import AWS, EMULATOR_URL_VARIABLE, LOCAL, running_emulator
 from helpers.display import Table
 from helpers.paths import NOTEBOOKS
 
 CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck cell
+CLEANUP = "08_cleanup.ipynb"
+STATS_PATH = "/_emulator/stats"
 
 
 @dataclass
@@ -30,13 +39,15 @@ class Result:
     error: str = ""
 
 
-def run_notebook(notebook: Path, out_dir: Path, region: str, cell_timeout: int) -> Result:
+def run_notebook(
+    notebook: Path, out_dir: Path, backend: str, region: str, cell_timeout: int
+) -> Result:
     start = time.monotonic()
     try:
         papermill.execute_notebook(
             str(notebook),
             str(out_dir / notebook.name),
-            parameters={"BACKEND": LOCAL, "REGION": region, "INTERACTIVE": False},
+            parameters={"BACKEND": backend, "REGION": region, "INTERACTIVE": False},
             cwd=str(notebook.parent),
             kernel_name="python3",
             progress_bar=False,
@@ -52,38 +63,88 @@ def run_notebook(notebook: Path, out_dir: Path, region: str, cell_timeout: int) 
     return Result(notebook.name, "ok", time.monotonic() - start)
 
 
+@contextmanager
+def _backend(name: str, out_dir: Path, emulator_url: str | None) -> Iterator[str | None]:
+    """The environment the notebooks' kernels inherit: where state goes, which backend."""
+    os.environ["WORKSHOP_DIR"] = str(out_dir)
+    if name == AWS:
+        yield None
+    elif emulator_url:
+        os.environ[EMULATOR_URL_VARIABLE] = emulator_url
+        yield emulator_url
+    else:
+        with running_emulator(out_dir / "emulator.log") as url:
+            os.environ[EMULATOR_URL_VARIABLE] = url
+            yield url
+
+
+def _api_calls(url: str | None) -> int | None:
+    try:
+        return requests.get(url + STATS_PATH, timeout=5).json()["total"] if url else None
+    except (requests.RequestException, ValueError, KeyError):
+        return None
+
+
 def run(
     notebooks: list[Path],
     out_dir: Path,
+    *,
+    backend: str = LOCAL,
     region: str = "us-east-1",
     cell_timeout: int = CELL_TIMEOUT,
-) -> list[Result]:
-    """Execute ``notebooks`` in order against a fresh local backend; stop at a failure."""
+    emulator_url: str | None = None,
+    cleanup: bool = True,
+) -> tuple[list[Result], int | None]:
+    """Execute ``notebooks`` in order; stop at a failure; then clean up (unless told not to).
+
+    Returns the results and, on the local backend, how many AWS API calls the run made.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    steps = [n for n in notebooks if n.name != CLEANUP]
     results: list[Result] = []
-    with running_emulator(out_dir / "emulator.log") as url:
-        os.environ[EMULATOR_URL_VARIABLE] = url
-        os.environ["WORKSHOP_DIR"] = str(out_dir)
-        for notebook in notebooks:
-            print(f"running {notebook.name} …", flush=True)
-            results.append(run_notebook(notebook, out_dir, region, cell_timeout))
-            if results[-1].status != "ok":
+
+    def execute(notebook: Path) -> Result:
+        print(f"running {notebook.name} …", flush=True)
+        results.append(run_notebook(notebook, out_dir, backend, region, cell_timeout))
+        return results[-1]
+
+    with _backend(backend, out_dir, emulator_url) as url:
+        calls_before = _api_calls(url)
+        for notebook in steps:
+            if execute(notebook).status != "ok":
                 break
-    return results
+        if cleanup:
+            execute(NOTEBOOKS / CLEANUP)
+        calls_after = _api_calls(url)
+    calls = calls_after - calls_before if None not in (calls_before, calls_after) else None
+    return results, calls
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: all, in order")
     parser.add_argument("--out", type=Path, help="folder for executed notebooks and state")
+    parser.add_argument("--backend", choices=(LOCAL, AWS), default=LOCAL)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
+    parser.add_argument("--emulator", help="use this running local backend instead of a new one")
+    parser.add_argument(
+        "--keep", action="store_true", help=f"do not run {CLEANUP}: leave the resources"
+    )
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if missing := [str(n) for n in notebooks if not n.is_file()]:
         parser.error(f"no such notebook: {', '.join(missing)}")
     out_dir = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    results = run(notebooks, out_dir.resolve(), args.region, args.cell_timeout)
+    results, calls = run(
+        notebooks,
+        out_dir.resolve(),
+        backend=args.backend,
+        region=args.region,
+        cell_timeout=args.cell_timeout,
+        emulator_url=args.emulator,
+        cleanup=not args.keep,
+    )
     print(
         Table(
             [
@@ -93,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"executed notebooks: {out_dir}")
+    if calls is not None:
+        print(f"AWS API calls made (counted by the local backend): {calls}")
     failed = [r for r in results if r.status != "ok"]
     for result in failed:
         print(f"\n{result.notebook} failed at {result.error}", file=sys.stderr)

@@ -61,8 +61,17 @@ class WorkshopState:
         self.save()
         return entry
 
+    def forget(self, key: str) -> None:
+        """Drop a resource from the ledger (it was deleted, or it vanished)."""
+        if self.ledger.pop(key, None) is not None:
+            self.save()
+
     def save(self) -> None:
         private_file(self.path, json.dumps(self.data, indent=2))
+
+
+def state_path(directory: Path | None = None) -> Path:
+    return (directory or workshop_dir()) / ".workshop" / "state.json"
 
 
 def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
@@ -72,7 +81,7 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
     that has since stopped describes nothing that exists: it is set aside and a fresh
     state begins. State of another backend or region is never silently mixed in.
     """
-    path = (directory or workshop_dir()) / ".workshop" / "state.json"
+    path = state_path(directory)
     binding = {"name": backend.name, "region": backend.region, "instance": backend.instance}
     if path.exists():
         data = json.loads(path.read_text())
@@ -89,6 +98,11 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
     state = WorkshopState(path, {"backend": binding, "suffix": secrets.token_hex(4), "ledger": {}})
     state.save()
     return state
+
+
+def existing(backend: Backend, directory: Path | None = None) -> WorkshopState | None:
+    """The workshop's state if it has one (cleanup must not create a new one)."""
+    return load(backend, directory) if state_path(directory).exists() else None
 
 
 def _quoted(value: str) -> str:

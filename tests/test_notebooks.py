@@ -1,7 +1,10 @@
-"""The notebooks, executed headlessly by the runner exactly as `make run` does."""
+"""The notebooks, executed headlessly by the runner as `make run` does, on a backend of their
+own: the whole sequence twice (nothing new the second time), then cleanup twice."""
 
 import json
 import re
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,25 +13,103 @@ import nbformat
 import pytest
 
 from helpers.paths import NOTEBOOKS
+from tests.conftest import client, start_emulator_process
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+STEPS = [path for path in ORDER if path.name != "08_cleanup.ipynb"]
 # A JWS (bearer token) or JWE (workload access token): a base64url JSON header, then a dot.
 TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
+LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
 
 
-def _run(*args: str | Path) -> subprocess.CompletedProcess:
+def run_notebooks(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "helpers.runner", *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
 
 
+def inventory(url: str) -> dict[str, list[str]]:
+    """Everything of the workshop's kinds that the backend holds, by list calls."""
+    cognito = client(url, "cognito-idp")
+    control = client(url, "bedrock-agentcore-control")
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    return {
+        "pools": sorted(pool["Name"] for pool in pools),
+        "clients": sorted(
+            c["ClientId"]
+            for pool in pools
+            for c in cognito.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
+        ),
+        "providers": sorted(
+            p["name"] for p in control.list_oauth2_credential_providers()["credentialProviders"]
+        ),
+        "workloads": sorted(
+            w["name"] for w in control.list_workload_identities()["workloadIdentities"]
+        ),
+        "runtimes": sorted(
+            r["agentRuntimeName"] for r in control.list_agent_runtimes()["agentRuntimes"]
+        ),
+        "roles": sorted(r["RoleName"] for r in client(url, "iam").list_roles()["Roles"]),
+        "buckets": sorted(b["Name"] for b in client(url, "s3").list_buckets()["Buckets"]),
+        "secrets": sorted(
+            s["Name"] for s in client(url, "secretsmanager").list_secrets()["SecretList"]
+        ),
+    }
+
+
+def nothing(found: dict[str, list[str]]) -> bool:
+    return not any(found.values())
+
+
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    out = tmp_path_factory.mktemp("run")
-    return _run("--out", out), out
+def backend_of_its_own():
+    process, url = start_emulator_process()
+    yield url
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def lifecycle(backend_of_its_own, tmp_path_factory):
+    """00 to 07 twice (keeping the resources), then 08 twice, all in one workshop folder."""
+    url = backend_of_its_own
+    out = tmp_path_factory.mktemp("workshop")
+    first_copy = tmp_path_factory.mktemp("first-run")
+    first = run_notebooks("--emulator", url, "--keep", "--out", out)
+    for executed in out.glob("*.ipynb"):
+        shutil.copy(executed, first_copy)
+    ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
+    secrets = _secrets_of(out)
+    after_first = inventory(url)
+    second = run_notebooks("--emulator", url, "--keep", "--out", out)
+    after_second = inventory(url)
+    cleanup_only = NOTEBOOKS / "08_cleanup.ipynb"
+    cleanups = [run_notebooks("--emulator", url, "--out", out, cleanup_only) for _ in range(2)]
+    return {
+        "out": out,
+        "first_copy": first_copy,
+        "runs": [first, second],
+        "cleanups": cleanups,
+        "ledger": ledger,
+        "secrets": secrets,
+        "inventories": [after_first, after_second, inventory(url)],
+    }
+
+
+def _secrets_of(out: Path) -> set[str]:
+    """Every password and client secret the run produced, from its state and env file."""
+    found = set()
+    for entry in json.loads((out / ".workshop" / "state.json").read_text())["ledger"].values():
+        found |= {entry.get("password"), entry.get("secret")}
+    env = (out / ".agentcore_identity_user.env").read_text()
+    for line in env.splitlines():
+        if line.split("=")[0].endswith(("PASSWORD", "SECRET")):
+            found.add(line.split("=", 1)[1].strip("'"))
+    found.discard(None)
+    return found
 
 
 def _outputs(path: Path) -> str:
@@ -37,133 +118,166 @@ def _outputs(path: Path) -> str:
     return json.dumps([cell.get("outputs", []) for cell in notebook.cells])
 
 
-def test_runner_executes_every_notebook_and_prints_the_table(run):
-    result, out = run
-    assert result.returncode == 0, result.stderr[-3000:]
-    for notebook in ORDER:
-        assert re.search(rf"{notebook.name}\s+ok\s+\d+\.\d", result.stdout), result.stdout
-        assert (out / notebook.name).exists()
+def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
+    for run in lifecycle["runs"]:
+        assert run.returncode == 0, run.stderr[-3000:]
+        for notebook in STEPS:
+            assert re.search(rf"{notebook.name}\s+ok\s+\d+\.\d", run.stdout), run.stdout
+        assert "08_cleanup" not in run.stdout  # --keep
+        assert re.search(r"AWS API calls made \(counted by the local backend\): \d+", run.stdout)
 
 
-def test_prerequisites_show_versions_and_the_local_backend(run):
-    _, out = run
-    shown = _outputs(out / "00_prerequisites.ipynb")
+def test_the_second_run_creates_nothing_new(lifecycle):
+    first, second, _ = lifecycle["inventories"]
+    assert first == second
+    assert len(first["pools"]) == 2 and len(first["runtimes"]) == 1
+
+
+def test_the_second_run_gives_the_same_answers(lifecycle):
+    for name in ("01_setup_cognito.ipynb", "07_invoke_and_authorize.ipynb"):
+        first = _outputs(lifecycle["first_copy"] / name)
+        second = _outputs(lifecycle["out"] / name)
+        for marker in ("Both pools exist", "Consent once, then the agent acted for you"):
+            assert (marker in first) == (marker in second)
+    ledger = lifecycle["ledger"]
+    assert ledger["runtime_pool"]["id"] in _outputs(lifecycle["out"] / "01_setup_cognito.ipynb")
+
+
+def test_cleanup_leaves_an_empty_backend_and_no_local_files(lifecycle):
+    first_cleanup, second_cleanup = lifecycle["cleanups"]
+    assert first_cleanup.returncode == 0, first_cleanup.stderr[-3000:]
+    assert re.search(r"08_cleanup\.ipynb\s+ok", first_cleanup.stdout)
+    assert nothing(lifecycle["inventories"][2]), lifecycle["inventories"][2]
+    for name in LOCAL_FILES:
+        assert not (lifecycle["out"] / name).exists(), name
+    shown = _outputs(lifecycle["out"] / "08_cleanup.ipynb")
+    assert "Nothing recorded: nothing to delete." in shown  # the second cleanup
+    assert second_cleanup.returncode == 0
+
+
+def test_prerequisites_show_versions_and_the_local_backend(lifecycle):
+    shown = _outputs(lifecycle["out"] / "00_prerequisites.ipynb")
     assert "bedrock-agentcore" in shown
-    assert "123456789012" in shown
     assert "NOT a language model" in shown
     assert "Ready: local backend in us-east-1." in shown
 
 
-def test_agent_notebook_shows_the_agents_code(run):
-    _, out = run
-    shown = _outputs(out / "02_agent_code.ipynb")
+def test_setup_cognito_shows_pools_and_claims(lifecycle):
+    shown = _outputs(lifecycle["first_copy"] / "01_setup_cognito.ipynb")
+    assert lifecycle["ledger"]["runtime_client"]["id"] in shown
+    assert "token_use" in shown
+    assert "Both pools exist" in shown
+
+
+def test_agent_notebook_shows_the_agents_code(lifecycle):
+    shown = _outputs(lifecycle["out"] / "02_agent_code.ipynb")
     for piece in ("requires_access_token", "USER_FEDERATION", "invoke_async", "ContextVar"):
         assert piece in shown, piece
     assert "per-request URL capture" in shown
 
 
-def test_authorizer_notebook_shows_which_token_passes(run):
-    _, out = run
-    shown = _outputs(out / "03_configure_jwt_auth.ipynb")
-    ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
+def test_authorizer_notebook_shows_which_token_passes(lifecycle):
+    shown = _outputs(lifecycle["out"] / "03_configure_jwt_auth.ipynb")
     assert "customJWTAuthorizer" in shown
-    assert ledger["runtime_client"]["id"] in shown
     assert "The access token passes the authorizer; the ID token does not." in shown
 
 
-def test_launch_notebook_deploys_a_ready_runtime(run):
-    _, out = run
-    shown = _outputs(out / "06_launch.ipynb")
-    data = json.loads((out / ".workshop" / "state.json").read_text())
-    runtime_id = data["ledger"]["agent_runtime"]["id"]
-    assert runtime_id in shown
-    assert "READY" in shown
-    assert data["session_binding_url"] in shown
-    assert "ProviderSecret" in shown
-    assert data["ledger"]["execution_role"]["name"] in shown
-
-
-def test_setup_cognito_shows_pools_and_claims_and_leaves_state(run):
-    _, out = run
-    shown = _outputs(out / "01_setup_cognito.ipynb")
-    ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
-    assert ledger["runtime_pool"]["id"] in shown
-    assert ledger["runtime_client"]["id"] in shown
-    assert "token_use" in shown
-    assert "Both pools exist" in shown
-    assert (out / ".agentcore_identity_user.env").stat().st_mode & 0o777 == 0o600
-
-
-def test_credential_provider_is_shown_with_its_secret_as_an_arn(run):
-    _, out = run
-    shown = _outputs(out / "04_credential_provider.ipynb")
-    ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
-    assert ledger["credential_provider"]["name"] in shown
+def test_credential_provider_is_shown_with_its_secret_as_an_arn(lifecycle):
+    shown = _outputs(lifecycle["out"] / "04_credential_provider.ipynb")
+    assert lifecycle["ledger"]["credential_provider"]["name"] in shown
     assert ":secretsmanager:" in shown
     assert "/identities/oauth2/callback/" in shown
-    assert "is ready." in shown
 
 
-def test_workload_identity_notebook_points_local_development_at_it(run):
-    _, out = run
-    shown = _outputs(out / "05_workload_identity.ipynb")
-    workload = json.loads((out / ".workshop" / "state.json").read_text())["ledger"][
-        "workload_identity"
-    ]["name"]
-    assert workload in shown
-    assert "Workload access token" in shown
-    local_dev = json.loads((out / ".agentcore.json").read_text())
-    assert local_dev["workload_identity_name"] == workload
+def test_workload_identity_notebook_points_local_development_at_it(lifecycle):
+    shown = _outputs(lifecycle["out"] / "05_workload_identity.ipynb")
+    assert lifecycle["ledger"]["workload_identity"]["name"] in shown
+    assert "workload_identity_name" in shown
 
 
-def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(run):
-    _, out = run
-    shown = _outputs(out / "07_invoke_and_authorize.ipynb")
+def test_launch_notebook_deploys_a_ready_runtime(lifecycle):
+    shown = _outputs(lifecycle["out"] / "06_launch.ipynb")
+    assert lifecycle["ledger"]["agent_runtime"]["id"] in shown
+    assert "READY" in shown
+    assert "ProviderSecret" in shown
+    assert lifecycle["ledger"]["execution_role"]["name"] in shown
+
+
+def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(lifecycle):
+    shown = _outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
     assert "Please authorize access to the external service: http://127.0.0.1:" in shown
     assert re.search(r"Signed in as externaluser\w+: \d+ requests", shown)
     assert shown.count("Connected to the external service (access token of") == 3
     assert "Consent once, then the agent acted for you on every call." in shown
 
 
-def test_no_secret_appears_in_any_executed_notebook(run):
-    _, out = run
-    secrets = set()
-    for entry in json.loads((out / ".workshop" / "state.json").read_text())["ledger"].values():
-        secrets |= {entry.get("password"), entry.get("secret")}
-    env = (out / ".agentcore_identity_user.env").read_text()
-    secrets |= {line.split("=", 1)[1].strip("'") for line in env.splitlines() if "PASSWORD" in line}
-    secrets.discard(None)
-    assert len(secrets) >= 3
-    for executed in out.glob("*.ipynb"):
-        shown = _outputs(executed)
-        leaked = [s for s in secrets if s in shown or json.dumps(s)[1:-1] in shown]
-        assert not leaked, f"{executed.name} shows a secret"
-        assert not TOKEN.search(shown), f"{executed.name} shows a token in full"
+def test_invoke_notebook_run_again_finds_the_token_in_the_vault(lifecycle):
+    shown = _outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
+    assert "Already connected: the token vault still holds your token" in shown
+    assert shown.count("Connected to the external service (access token of") == 4
 
 
-def test_runner_stops_at_a_failing_cell_and_names_it(tmp_path):
-    failing = tmp_path / "99_broken.ipynb"
+def test_no_secret_appears_in_any_executed_notebook(lifecycle):
+    assert len(lifecycle["secrets"]) >= 3
+    for folder in (lifecycle["first_copy"], lifecycle["out"]):
+        for executed in folder.glob("*.ipynb"):
+            shown = _outputs(executed)
+            leaked = [s for s in lifecycle["secrets"] if s in shown or json.dumps(s)[1:-1] in shown]
+            assert not leaked, f"{executed.name} shows a secret"
+            assert not TOKEN.search(shown), f"{executed.name} shows a token in full"
+
+
+@pytest.mark.parametrize("last", ["01_setup_cognito", "04_credential_provider", "06_launch"])
+def test_cleanup_after_any_prefix_leaves_nothing(backend_of_its_own, tmp_path, last):
+    prefix = [path for path in STEPS if path.stem <= last]
+    result = run_notebooks("--emulator", backend_of_its_own, "--out", tmp_path, *prefix)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"08_cleanup\.ipynb\s+ok", result.stdout)
+    assert nothing(inventory(backend_of_its_own))
+    assert not (tmp_path / ".workshop" / "state.json").exists()
+
+
+def test_a_failing_step_still_cleans_up_and_names_the_cell(backend_of_its_own, tmp_path):
+    broken = tmp_path / "02_broken.ipynb"
     notebook = nbformat.read(ORDER[0], as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('step did not work')"))
-    nbformat.write(notebook, failing)
-    result = _run(failing, ORDER[0], "--out", tmp_path / "out")
+    nbformat.write(notebook, broken)
+    steps = [STEPS[0], STEPS[1], broken, STEPS[4]]
+    result = run_notebooks("--emulator", backend_of_its_own, "--out", tmp_path / "out", *steps)
     assert result.returncode == 1
-    assert re.search(r"99_broken\.ipynb\s+FAILED", result.stdout)
-    assert ORDER[0].name not in result.stdout  # nothing runs after the failure
+    assert re.search(r"02_broken\.ipynb\s+FAILED", result.stdout)
+    assert STEPS[4].name not in result.stdout  # nothing runs after the failure …
+    assert re.search(r"08_cleanup\.ipynb\s+ok", result.stdout)  # … but the cleanup
     assert "`raise RuntimeError('step did not work')`: RuntimeError: step did not work" in (
         result.stderr
     )
+    assert nothing(inventory(backend_of_its_own))
 
 
-def test_runner_fails_a_cell_that_hangs(tmp_path):
+def test_runner_fails_a_cell_that_hangs(backend_of_its_own, tmp_path):
     hanging = tmp_path / "98_hangs.ipynb"
     notebook = nbformat.read(ORDER[0], as_version=4)
     notebook.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
     nbformat.write(notebook, hanging)
-    result = _run(hanging, "--cell-timeout", "3", "--out", tmp_path / "out")
+    result = run_notebooks(
+        "--emulator",
+        backend_of_its_own,
+        "--keep",
+        "--cell-timeout",
+        "3",
+        "--out",
+        tmp_path,
+        hanging,
+    )
     assert result.returncode == 1
     assert re.search(r"98_hangs\.ipynb\s+FAILED", result.stdout)
     assert "Timeout" in result.stderr
+
+
+def test_runner_refuses_a_missing_notebook(tmp_path):
+    result = run_notebooks("--out", tmp_path, tmp_path / "no-such.ipynb")
+    assert result.returncode == 2
+    assert "no such notebook" in result.stderr
 
 
 @pytest.mark.parametrize("path", ORDER, ids=lambda p: p.name)
