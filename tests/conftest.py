@@ -155,6 +155,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def deploy_agent(be, ws, pools, provider, source: Path = runtime.AGENT_DIR):
+    """What 06_launch does: role, package, upload, deploy, wait for READY."""
+    role = runtime.execution_role(be, ws, provider)
+    archive = runtime.package(be, source, ws.path.parent / "build" / "agent.zip")
+    created = runtime.deploy(
+        be,
+        ws,
+        role_arn=role["arn"],
+        code=runtime.upload(be, ws, archive),
+        authorizer=runtime.jwt_authorizer(pools.runtime),
+        environment=runtime.agent_environment(provider, ws),
+    )
+    return runtime.wait_until_ready(be, created.id)
+
+
 @pytest.fixture
 def deployed(workshop):
     """Notebooks 01 to 06 in a few lines: pools, provider, the agent on the local runtime."""
@@ -162,17 +177,13 @@ def deployed(workshop):
     ws = state.load(be)
     pools = cognito.setup(be, ws)
     provider = identity.create_credential_provider(be, ws, pools)
-    role = runtime.execution_role(be, ws, provider)
-    code = runtime.upload(be, ws, runtime.package(be))
-    created = runtime.deploy(
-        be,
-        ws,
-        role_arn=role["arn"],
-        code=code,
-        authorizer=runtime.jwt_authorizer(pools.runtime),
-        environment=runtime.agent_environment(provider, ws),
-    )
-    agent = runtime.wait_until_ready(be, created.id)
+    agent = deploy_agent(be, ws, pools, provider)
     binding_url = identity.session_binding_url(ws)
     identity.set_return_urls(be, agent.workload_identity, add=(binding_url,))
     return be, ws, pools, agent, binding_url
+
+
+def listed(service_client, operation: str, key: str) -> list[dict]:
+    """Every item of a paginated list call (a shared backend holds more than a page)."""
+    pages = service_client.get_paginator(operation).paginate()
+    return [item for page in pages for item in page[key]]

@@ -18,6 +18,7 @@ from moto.utilities.utils import load_resource
 from tests.conftest import (
     client,
     create_runtime,
+    listed,
     pool_with_user,
     start_emulator_process,
     upload_agent,
@@ -135,11 +136,11 @@ def test_the_default_endpoint_serves_the_newest_version(emulator_url, context_co
     )
     assert endpoint["liveVersion"] == "2"
     assert endpoint["agentRuntimeEndpointArn"].endswith("/runtime-endpoint/DEFAULT")
-    listed = control.list_agent_runtime_endpoints(agentRuntimeId=runtime["agentRuntimeId"])
-    assert [e["name"] for e in listed["runtimeEndpoints"]] == ["DEFAULT"]
+    endpoints = control.list_agent_runtime_endpoints(agentRuntimeId=runtime["agentRuntimeId"])
+    assert [e["name"] for e in endpoints["runtimeEndpoints"]] == ["DEFAULT"]
     versions = control.list_agent_runtime_versions(agentRuntimeId=runtime["agentRuntimeId"])
     assert [v["agentRuntimeVersion"] for v in versions["agentRuntimes"]] == ["2", "1"]
-    ids = [r["agentRuntimeId"] for r in control.list_agent_runtimes()["agentRuntimes"]]
+    ids = [r["agentRuntimeId"] for r in listed(control, "list_agent_runtimes", "agentRuntimes")]
     assert runtime["agentRuntimeId"] in ids
 
 

@@ -1,6 +1,7 @@
 """Cleanup and safe re-runs through the helpers, against the local backend."""
 
 from helpers import backend, cleanup, cognito, identity, resources, state
+from tests.conftest import listed
 
 
 def test_cleanup_deletes_everything_then_finds_nothing(deployed):
@@ -16,12 +17,9 @@ def test_cleanup_deletes_everything_then_finds_nothing(deployed):
     assert ".agentcore.json" in report["files"] and ".workshop/state.json" in report["files"]
     assert state.existing(be) is None
     assert cleanup.run(be, None) == {"deleted": [], "leftovers": [], "files": []}
-    assert agent.workload_identity not in [
-        w["name"]
-        for w in be.client("bedrock-agentcore-control").list_workload_identities()[
-            "workloadIdentities"
-        ]
-    ]
+    control = be.client("bedrock-agentcore-control")
+    workloads = listed(control, "list_workload_identities", "workloadIdentities")
+    assert agent.workload_identity not in [w["name"] for w in workloads]
 
 
 def test_cleanup_of_what_is_already_gone_says_so(workshop):

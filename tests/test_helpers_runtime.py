@@ -7,7 +7,7 @@ import pytest
 from helpers import backend, cognito, identity, runtime, state
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
-from tests.conftest import AGENTS
+from tests.conftest import AGENTS, deploy_agent
 
 LOCAL = Backend("local", "us-east-1")
 
@@ -28,20 +28,6 @@ def context_agent(tmp_path):
     (source / "agent.py").write_text((AGENTS / "context_agent.py").read_text())
     (source / "requirements.txt").write_text("bedrock-agentcore\n")
     return source
-
-
-def _deploy(be, ws, pools, provider, source, tmp_path):
-    role = runtime.execution_role(be, ws, provider)
-    code = runtime.upload(be, ws, runtime.package(be, source, tmp_path / "agent.zip"))
-    deployed = runtime.deploy(
-        be,
-        ws,
-        role_arn=role["arn"],
-        code=code,
-        authorizer=runtime.jwt_authorizer(pools.runtime),
-        environment=runtime.agent_environment(provider, ws),
-    )
-    return runtime.wait_until_ready(be, deployed.id)
 
 
 def test_the_package_never_holds_state_or_credentials(tmp_path):
@@ -141,7 +127,7 @@ def test_the_execution_role_may_do_only_what_the_agent_needs(connected):
 
 def test_deploy_invoke_and_read_the_log(connected, context_agent, tmp_path):
     be, ws, pools, provider = connected
-    deployed = _deploy(be, ws, pools, provider, context_agent, tmp_path)
+    deployed = deploy_agent(be, ws, pools, provider, context_agent)
     assert deployed.status == "READY"
     assert deployed.workload_identity == deployed.id
     session = runtime.new_session_id()
@@ -159,15 +145,15 @@ def test_deploy_invoke_and_read_the_log(connected, context_agent, tmp_path):
 
 def test_deploying_again_makes_a_new_version(connected, context_agent, tmp_path):
     be, ws, pools, provider = connected
-    first = _deploy(be, ws, pools, provider, context_agent, tmp_path)
-    second = _deploy(be, state.load(be), pools, provider, context_agent, tmp_path)
+    first = deploy_agent(be, ws, pools, provider, context_agent)
+    second = deploy_agent(be, state.load(be), pools, provider, context_agent)
     assert (second.id, second.version) == (first.id, "2")
     assert [e["kind"] for e in state.load(be).ledger.values()].count("agent-runtime") == 1
 
 
 def test_refusals_are_explained(connected, context_agent, tmp_path):
     be, ws, pools, provider = connected
-    deployed = _deploy(be, ws, pools, provider, context_agent, tmp_path)
+    deployed = deploy_agent(be, ws, pools, provider, context_agent)
     id_token = cognito.sign_in(be, pools.runtime)["IdToken"]
     with pytest.raises(WorkshopError, match=r"(?s)401.*client_id.*JWT authorizer refused"):
         runtime.invoke(be, deployed.arn, id_token, runtime.new_session_id(), {})
@@ -181,7 +167,7 @@ def test_an_agent_that_cannot_start_is_explained(connected, tmp_path):
     source.mkdir()
     (source / "agent.py").write_text((AGENTS / "broken_agent.py").read_text())
     with pytest.raises(WorkshopError, match=r"(?s)CREATE_FAILED.*no_such_module_for_the_workshop"):
-        _deploy(be, ws, pools, provider, source, tmp_path)
+        deploy_agent(be, ws, pools, provider, source)
 
 
 def test_the_session_binding_url_is_chosen_once(connected):

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from helpers.paths import NOTEBOOKS
-from tests.conftest import client, start_emulator_process
+from tests.conftest import client, listed, start_emulator_process
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 STEPS = [path for path in ORDER if path.name != "08_cleanup.ipynb"]
@@ -44,13 +44,14 @@ def inventory(url: str) -> dict[str, list[str]]:
             for c in cognito.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
         ),
         "providers": sorted(
-            p["name"] for p in control.list_oauth2_credential_providers()["credentialProviders"]
+            p["name"]
+            for p in listed(control, "list_oauth2_credential_providers", "credentialProviders")
         ),
         "workloads": sorted(
-            w["name"] for w in control.list_workload_identities()["workloadIdentities"]
+            w["name"] for w in listed(control, "list_workload_identities", "workloadIdentities")
         ),
         "runtimes": sorted(
-            r["agentRuntimeName"] for r in control.list_agent_runtimes()["agentRuntimes"]
+            r["agentRuntimeName"] for r in listed(control, "list_agent_runtimes", "agentRuntimes")
         ),
         "roles": sorted(r["RoleName"] for r in client(url, "iam").list_roles()["Roles"]),
         "buckets": sorted(b["Name"] for b in client(url, "s3").list_buckets()["Buckets"]),
@@ -237,11 +238,18 @@ def test_cleanup_after_any_prefix_leaves_nothing(backend_of_its_own, tmp_path, l
     assert not (tmp_path / ".workshop" / "state.json").exists()
 
 
-def test_a_failing_step_still_cleans_up_and_names_the_cell(backend_of_its_own, tmp_path):
-    broken = tmp_path / "02_broken.ipynb"
+def _prerequisites_with(path: Path, source: str, index: int) -> Path:
+    """00_prerequisites with one more code cell at ``index``, written to ``path``."""
     notebook = nbformat.read(ORDER[0], as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('step did not work')"))
-    nbformat.write(notebook, broken)
+    notebook.cells.insert(index, nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_failing_step_still_cleans_up_and_names_the_cell(backend_of_its_own, tmp_path):
+    broken = _prerequisites_with(
+        tmp_path / "02_broken.ipynb", "raise RuntimeError('step did not work')", index=-1
+    )
     steps = [STEPS[0], STEPS[1], broken, STEPS[4]]
     result = run_notebooks("--emulator", backend_of_its_own, "--out", tmp_path / "out", *steps)
     assert result.returncode == 1
@@ -255,10 +263,9 @@ def test_a_failing_step_still_cleans_up_and_names_the_cell(backend_of_its_own, t
 
 
 def test_runner_fails_a_cell_that_hangs(backend_of_its_own, tmp_path):
-    hanging = tmp_path / "98_hangs.ipynb"
-    notebook = nbformat.read(ORDER[0], as_version=4)
-    notebook.cells.insert(2, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
-    nbformat.write(notebook, hanging)
+    hanging = _prerequisites_with(
+        tmp_path / "98_hangs.ipynb", "import time\ntime.sleep(60)", index=2
+    )
     result = run_notebooks(
         "--emulator",
         backend_of_its_own,

@@ -48,7 +48,7 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -58,8 +58,8 @@ class WorkloadIdentity:
     arn: str
     return_urls: list[str]
     linked_to: str | None = None  # the runtime that created it, if one did
-    created: datetime = field(default_factory=_now)
-    updated: datetime = field(default_factory=_now)
+    created: datetime = field(default_factory=now)
+    updated: datetime = field(default_factory=now)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -82,8 +82,8 @@ class Oauth2Provider:
     callback_url: str = field(
         default_factory=lambda: f"{site.base_url}/identities/oauth2/callback/{uuid.uuid4()}"
     )
-    created: datetime = field(default_factory=_now)
-    updated: datetime = field(default_factory=_now)
+    created: datetime = field(default_factory=now)
+    updated: datetime = field(default_factory=now)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -106,8 +106,8 @@ class ApiKeyProvider:
     name: str
     arn: str
     secret_arn: str
-    created: datetime = field(default_factory=_now)
-    updated: datetime = field(default_factory=_now)
+    created: datetime = field(default_factory=now)
+    updated: datetime = field(default_factory=now)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -161,7 +161,7 @@ class IdentityBackend(BaseBackend):
         self.oauth2_providers: dict[str, Oauth2Provider] = {}
         self.api_key_providers: dict[str, ApiKeyProvider] = {}
         self.vault = TokenVault()
-        self.vault_created = _now()
+        self.vault_created = now()
 
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region_name}:{self.account_id}:{resource}"
@@ -193,7 +193,7 @@ class IdentityBackend(BaseBackend):
     ) -> WorkloadIdentity:
         identity = self.get_workload_identity(name)
         identity.return_urls = list(return_urls or [])
-        identity.updated = _now()
+        identity.updated = now()
         return identity
 
     def delete_workload_identity(self, name: str) -> None:
@@ -262,7 +262,7 @@ class IdentityBackend(BaseBackend):
             )
         provider.vendor, provider.config_key = vendor, key
         provider.config = {k: v for k, v in config.items() if k != "clientSecret"}
-        provider.updated = _now()
+        provider.updated = now()
         return provider
 
     def delete_oauth2_credential_provider(self, name: str) -> None:

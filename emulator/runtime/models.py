@@ -8,7 +8,7 @@ import secrets
 import string
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -17,7 +17,7 @@ from moto.s3.models import s3_backends
 
 from emulator import site
 from emulator.exceptions import ConflictException, ResourceNotFoundException, ValidationException
-from emulator.identity.models import identity_backends
+from emulator.identity.models import identity_backends, now
 from emulator.runtime.process import AgentProcess, LaunchFailed, RuntimeLog, agent_environment
 
 DEFAULT_LIFECYCLE = {"idleRuntimeSessionTimeout": 900, "maxLifetime": 28800}
@@ -35,10 +35,6 @@ CONFIGURATION = (
 )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class AgentRuntime:
     id: str
@@ -50,8 +46,8 @@ class AgentRuntime:
     versions: dict[str, dict[str, Any]]
     status: str = "CREATING"
     failure_reason: str | None = None
-    created: datetime = field(default_factory=_now)
-    updated: datetime = field(default_factory=_now)
+    created: datetime = field(default_factory=now)
+    updated: datetime = field(default_factory=now)
     process: AgentProcess | None = None
 
     @property
@@ -148,7 +144,7 @@ class RuntimeBackend(BaseBackend):
         runtime = self.get_agent_runtime(runtime_id)
         with self.lock:
             runtime.versions[str(int(runtime.version) + 1)] = config
-            runtime.status, runtime.failure_reason, runtime.updated = "UPDATING", None, _now()
+            runtime.status, runtime.failure_reason, runtime.updated = "UPDATING", None, now()
         self._launch_in_background(runtime, "UPDATE_FAILED")
         return runtime
 
@@ -189,7 +185,7 @@ class RuntimeBackend(BaseBackend):
             process.stop()
             return
         runtime.process = process
-        runtime.status, runtime.updated = "READY", _now()
+        runtime.status, runtime.updated = "READY", now()
         if old is not None:
             old.stop()
 
