@@ -42,9 +42,8 @@ class _Calls:
         self.by_service: Counter[str] = Counter()
 
     def count(self, environ: dict) -> None:
-        scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         target = environ.get("HTTP_X_AMZ_TARGET", "")  # unsigned Cognito calls (InitiateAuth)
-        service = scope["service"] if scope else target.split(".")[0] if target else None
+        service = _signing_service(environ) or target.split(".")[0]
         if service:
             with self.lock:
                 self.by_service[service] += 1
@@ -67,10 +66,14 @@ def _is_get(environ: dict) -> bool:
     return environ.get("REQUEST_METHOD") == "GET"
 
 
+def _signing_service(environ: dict) -> str | None:
+    scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return scope["service"] if scope else None
+
+
 def _signed_for(environ: dict, service: str) -> bool:
     """SigV4-signed for ``service``: tells our paths apart from S3 buckets of the same name."""
-    scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return scope is not None and scope["service"] == service
+    return _signing_service(environ) == service
 
 
 def _is_invocation(environ: dict) -> bool:

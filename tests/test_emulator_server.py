@@ -50,3 +50,19 @@ def test_aws_services_fall_through_to_moto(emulator_url):
         "sts", endpoint_url=emulator_url, region_name="us-east-1", **LOCAL_CREDENTIALS
     )
     assert sts.get_caller_identity()["Account"] == "123456789012"
+
+
+def test_it_counts_the_aws_api_calls_it_serves():
+    process, url = start_emulator_process()
+    try:
+        before = requests.get(f"{url}/_emulator/stats", timeout=5).json()["total"]
+        sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1", **LOCAL_CREDENTIALS)
+        for _ in range(3):
+            sts.get_caller_identity()
+        requests.get(f"{url}/_emulator/health", timeout=5)  # not an AWS API call
+        stats = requests.get(f"{url}/_emulator/stats", timeout=5).json()
+        assert stats["total"] - before == 3
+        assert stats["by_service"]["sts"] == 3
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
