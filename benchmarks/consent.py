@@ -6,25 +6,17 @@ requests the browser side makes: medians over many round trips, in one run.
 """
 
 import json
-import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from helpers import backend, cognito, consent, identity, state
-from helpers.backend import EMULATOR_URL_VARIABLE, running_emulator
+from benchmarks import local_workshop
+from helpers import cognito, consent, identity
 
 ROUND_TRIPS = 20
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="bench-consent-"))
-    with running_emulator(folder / "emulator.log") as url:
-        os.environ[EMULATOR_URL_VARIABLE] = url
-        os.environ["WORKSHOP_DIR"] = str(folder)
-        be = backend.connect("local")
-        ws = state.load(be)
+    with local_workshop("consent") as (_, be, ws):
         pools = cognito.setup(be, ws)
         provider = identity.create_credential_provider(be, ws, pools)
         workload = identity.create_workload_identity(be, ws)

@@ -18,10 +18,11 @@ import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
-import boto3
 import requests
 
-from helpers.backend import LOCAL_CREDENTIALS, running_emulator
+from benchmarks import local_workshop
+from helpers import cognito, runtime
+from helpers.backend import Backend
 
 AGENT = Path(__file__).resolve().parent.parent / "tests" / "agents" / "context_agent.py"
 SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
@@ -29,35 +30,9 @@ CALLS = 50
 CREATES = 5
 
 
-def _client(url: str, service: str):
-    return boto3.client(service, endpoint_url=url, region_name="us-east-1", **LOCAL_CREDENTIALS)
-
-
-def _bearer_token(url: str) -> tuple[str, dict]:
-    cognito = _client(url, "cognito-idp")
-    pool = cognito.create_user_pool(PoolName="bench")["UserPool"]["Id"]
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="bench", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    cognito.admin_create_user(UserPoolId=pool, Username="bench")
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username="bench", Password="Bench-passw0rd!", Permanent=True
-    )
-    token = cognito.initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "bench", "PASSWORD": "Bench-passw0rd!"},
-    )["AuthenticationResult"]["AccessToken"]
-    discovery = f"{url}/{pool}/.well-known/openid-configuration"
-    return token, {
-        "customJWTAuthorizer": {"discoveryUrl": discovery, "allowedClients": [client_id]}
-    }
-
-
-def _create_ready(url: str, code: dict, authorizer: dict) -> tuple[dict, float]:
-    control = _client(url, "bedrock-agentcore-control")
+def _create_ready(be: Backend, code: dict, authorizer: dict) -> tuple[runtime.Runtime, float]:
     started = time.perf_counter()
-    created = control.create_agent_runtime(
+    created = be.client("bedrock-agentcore-control").create_agent_runtime(
         agentRuntimeName=f"bench_{uuid.uuid4().hex[:8]}",
         agentRuntimeArtifact={
             "codeConfiguration": {
@@ -70,12 +45,11 @@ def _create_ready(url: str, code: dict, authorizer: dict) -> tuple[dict, float]:
         networkConfiguration={"networkMode": "PUBLIC"},
         authorizerConfiguration=authorizer,
     )
-    while (runtime := control.get_agent_runtime(agentRuntimeId=created["agentRuntimeId"]))[
-        "status"
-    ] == "CREATING":
+    # Poll finely: the workshop's own wait backs off, which would measure its interval.
+    while (ready := runtime.get(be, created["agentRuntimeId"])).status == "CREATING":
         time.sleep(0.02)
-    assert runtime["status"] == "READY", runtime.get("failureReason")
-    return runtime, time.perf_counter() - started
+    assert ready.status == "READY", ready.failure_reason
+    return ready, time.perf_counter() - started
 
 
 def _timed_calls(call) -> list[float]:
@@ -111,23 +85,24 @@ def _direct_agent() -> tuple[subprocess.Popen, str, Path]:
 
 
 def main() -> None:
-    with running_emulator(Path(tempfile.mkdtemp()) / "emulator.log") as url:
-        token, authorizer = _bearer_token(url)
+    with local_workshop("runtime") as (url, be, ws):
+        pools = cognito.setup(be, ws)
+        token = cognito.bearer_token(be, pools.runtime)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
             zipped.write(AGENT, "main.py")
-        s3 = _client(url, "s3")
+        s3 = be.client("s3")
         s3.create_bucket(Bucket="bench")
         s3.put_object(Bucket="bench", Key="agent.zip", Body=archive.getvalue())
         code = {"bucket": "bench", "prefix": "agent.zip"}
         ready_times = []
         for _ in range(CREATES):
-            runtime, seconds = _create_ready(url, code, authorizer)
+            ready, seconds = _create_ready(be, code, runtime.jwt_authorizer(pools.runtime))
             ready_times.append(seconds)
 
         # A new connection per call on both paths, as the runtime itself forwards each call.
         headers = {SESSION_HEADER: str(uuid.uuid4()), "Content-Type": "application/json"}
-        invocations = f"{url}/runtimes/{quote(runtime['agentRuntimeArn'], safe='')}/invocations"
+        invocations = f"{url}/runtimes/{quote(ready.arn, safe='')}/invocations"
         through_runtime = _timed_calls(
             lambda: requests.post(
                 invocations, headers={**headers, "Authorization": f"Bearer {token}"}, data="{}"

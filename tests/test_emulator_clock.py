@@ -20,7 +20,6 @@ from tests.conftest import (
 from tests.test_emulator_runtime import invoke
 
 LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
-PASSWORD = "Passw0rd!=*"
 
 
 @pytest.fixture
@@ -45,25 +44,9 @@ def time_machine(tmp_path):
     process.wait(timeout=10)
 
 
-def _sign_in(cognito) -> str:
-    pool = cognito.create_user_pool(PoolName="clock")["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    cognito.admin_create_user(UserPoolId=pool, Username="alice")
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username="alice", Password=PASSWORD, Permanent=True
-    )
-    return cognito.initiate_auth(
-        ClientId=client,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "alice", "PASSWORD": PASSWORD},
-    )["AuthenticationResult"]["AccessToken"]
-
-
 def test_an_expired_user_token_gets_no_workload_access_token(time_machine):
     client, move_clock = time_machine
-    user_token = _sign_in(client("cognito-idp"))
+    user_token = pool_with_user(client("sts").meta.endpoint_url)["access_token"]
     client("bedrock-agentcore-control").create_workload_identity(name="clock-workload")
     data = client("bedrock-agentcore")
     assert data.get_workload_access_token_for_jwt(

@@ -15,7 +15,7 @@ from moto.utilities.utils import load_resource
 
 from helpers.backend import LOCAL_CREDENTIALS
 from helpers.identity import write_local_dev_config
-from tests.conftest import REGION
+from tests.conftest import REGION, pool_with_user
 
 SECRET = "client-secret-" + uuid.uuid4().hex
 UNVALIDATED = Config(parameter_validation=False, retries={"max_attempts": 1})
@@ -70,21 +70,8 @@ def sdk(sdk_environment) -> IdentityClient:
 
 
 @pytest.fixture(scope="module")
-def user_token(clients):
-    cognito = clients("cognito-idp")
-    pool = cognito.create_user_pool(PoolName=_name("pool"))["UserPool"]["Id"]
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
-    )["UserPoolClient"]["ClientId"]
-    cognito.admin_create_user(UserPoolId=pool, Username="alice")
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username="alice", Password="Passw0rd!=", Permanent=True
-    )
-    return cognito.initiate_auth(
-        ClientId=client,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!="},
-    )["AuthenticationResult"]["AccessToken"]
+def user_token(emulator_url):
+    return pool_with_user(emulator_url)["access_token"]
 
 
 # OAuth2 credential providers

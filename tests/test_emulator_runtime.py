@@ -52,6 +52,14 @@ def invoke(
     )
 
 
+def _agent_pid(url: str, runtime: dict) -> int:
+    """The pid of the runtime's agent process, as the context agent reports it (SigV4)."""
+    answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
+        agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
+    )
+    return json.loads(answer["response"].read())["pid"]
+
+
 def _error(answer: requests.Response) -> tuple[int, str, str]:
     return answer.status_code, answer.headers.get("x-amzn-ErrorType", ""), answer.json()["message"]
 
@@ -338,11 +346,7 @@ def test_a_crashing_agent_is_a_runtime_client_error(emulator_url, pool, context_
 
 def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, context_code):
     runtime = create_runtime(emulator_url, context_code)
-    pid = json.loads(
-        client(emulator_url, "bedrock-agentcore")
-        .invoke_agent_runtime(agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}")["response"]
-        .read()
-    )["pid"]
+    pid = _agent_pid(emulator_url, runtime)
     control = client(emulator_url, "bedrock-agentcore-control")
     assert _alive(pid)
     assert (
@@ -362,11 +366,7 @@ def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, con
 def test_stopping_the_emulator_stops_every_agent():
     process, url = start_emulator_process()
     try:
-        runtime = create_runtime(url, upload_agent(url, "context_agent"))
-        answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
-            agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
-        )
-        pid = json.loads(answer["response"].read())["pid"]
+        pid = _agent_pid(url, create_runtime(url, upload_agent(url, "context_agent")))
         assert _alive(pid)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -376,11 +376,7 @@ def test_stopping_the_emulator_stops_every_agent():
 
 def test_agents_leave_when_the_emulator_is_killed():
     process, url = start_emulator_process()
-    runtime = create_runtime(url, upload_agent(url, "context_agent"))
-    answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
-        agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
-    )
-    pid = json.loads(answer["response"].read())["pid"]
+    pid = _agent_pid(url, create_runtime(url, upload_agent(url, "context_agent")))
     process.kill()
     process.wait(timeout=10)
     deadline = time.monotonic() + 10
