@@ -9,6 +9,7 @@
 """
 
 import json
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from helpers.state import WorkshopState
 PROVIDER_NAME = "ExternalServiceProvider"
 WORKLOAD_NAME = "identity-demo-workload"
 LOCAL_DEV_CONFIG = ".agentcore.json"
+SESSION_BINDING_PORT = "SESSION_BINDING_PORT"
 
 
 @dataclass(frozen=True)
@@ -194,11 +196,12 @@ def session_binding_url(state: WorkshopState) -> str:
     """Where a user's browser lands after consent: the workshop's session-binding page.
 
     The deployed agent names it as its return URL and the workload identity must allow
-    it, so it is chosen once (a free port on this machine) and kept in the state.
+    it, so it is chosen once and kept in the state: the port in SESSION_BINDING_PORT
+    (say, one your remote Jupyter forwards), else a free port on this machine.
     """
     if "session_binding_url" not in state.data:
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind(("127.0.0.1", int(os.environ.get(SESSION_BINDING_PORT, 0))))
             port = probe.getsockname()[1]
         state.data["session_binding_url"] = f"http://127.0.0.1:{port}/oauth2/callback"
         state.save()

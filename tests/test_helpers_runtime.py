@@ -7,7 +7,7 @@ import pytest
 from helpers import backend, cognito, identity, runtime, state
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
-from tests.conftest import AGENTS, deploy_agent
+from tests.conftest import AGENTS, deploy_agent, free_port
 
 LOCAL = Backend("local", "us-east-1")
 
@@ -175,3 +175,10 @@ def test_the_session_binding_url_is_chosen_once(connected):
     url = identity.session_binding_url(ws)
     assert url.startswith("http://127.0.0.1:") and url.endswith("/oauth2/callback")
     assert identity.session_binding_url(state.load(be)) == url
+
+
+def test_the_session_binding_port_can_be_chosen(workshop, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("SESSION_BINDING_PORT", str(port))
+    ws = state.load(backend.connect("local", "us-east-1"))
+    assert identity.session_binding_url(ws) == f"http://127.0.0.1:{port}/oauth2/callback"
