@@ -21,6 +21,7 @@ from moto.cognitoidp.utils import check_secret_hash
 from werkzeug.wrappers import Request, Response
 
 from emulator import site
+from emulator.backends import every_backend
 from emulator.wsgi import json_response
 
 WELL_KNOWN = re.compile(
@@ -43,10 +44,8 @@ def hosted_ui_url(domain: str) -> str:
 
 
 def find_pool(pool_id: str) -> models.CognitoIdpUserPool | None:
-    region = pool_id.split("_", 1)[0]
-    for account_backends in list(models.cognitoidp_backends.values()):
-        backend = dict.get(account_backends, region)
-        if backend is not None and pool_id in backend.user_pools:
+    for backend in every_backend(models.cognitoidp_backends):
+        if pool_id in backend.user_pools:
             return backend.user_pools[pool_id]
     return None
 

@@ -25,6 +25,7 @@ from joserfc import jwt
 from moto.cognitoidp.models import CognitoIdpUserPool, UserStatus, cognitoidp_backends
 
 from emulator import cognito
+from emulator.backends import every_backend
 
 CODE_LIFETIME = 300  # seconds, as Cognito's authorization codes
 TOKEN_LIFETIME = 3600
@@ -50,11 +51,10 @@ input{width:100%;margin:.3em 0 1em} .error{color:#b00}</style></head>
 
 
 def _pool_for(domain: str) -> CognitoIdpUserPool | None:
-    for account_backends in list(cognitoidp_backends.values()):
-        for backend in list(account_backends.values()):
-            found = backend.user_pool_domains.get(domain)
-            if found is not None:
-                return backend.user_pools.get(found.user_pool_id)
+    for backend in every_backend(cognitoidp_backends):
+        found = backend.user_pool_domains.get(domain)
+        if found is not None:
+            return backend.user_pools.get(found.user_pool_id)
     return None
 
 

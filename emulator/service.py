@@ -6,6 +6,7 @@ parses the request and serializes the result with botocore's service model, and 
 checks (lengths, patterns and enums from the model) and a WSGI app per response class.
 """
 
+import base64
 import json
 import re
 from typing import Any
@@ -80,6 +81,26 @@ def _matches(pattern: str, value: str) -> bool:
         return True
 
 
+DEFAULT_PAGE = 10
+
+
+def page(
+    items: list, max_results: int | None, next_token: str | None, name_of
+) -> tuple[list, str | None]:
+    """One page of ``items``; the token names the first item of the next page."""
+    start = 0
+    if next_token:
+        try:
+            first = base64.urlsafe_b64decode(next_token.encode()).decode()
+            start = [name_of(item) for item in items].index(first)
+        except ValueError as error:
+            raise ValidationException("The nextToken is not valid.") from error
+    size = max_results or DEFAULT_PAGE
+    rest = items[start + size :]
+    token = base64.urlsafe_b64encode(name_of(rest[0]).encode()).decode() if rest else None
+    return items[start : start + size], token
+
+
 class ModelResponse(BaseResponse):
     """An AWS service of ours, parsed, validated and serialized from botocore's model."""
 
@@ -107,6 +128,13 @@ class ModelResponse(BaseResponse):
             return super().call_action()
         except Exception as error:  # our bug, reported the way AWS reports its own
             return self.serialized(ActionResult(InternalServerException(repr(error))))
+
+    def paginated(self, items: list, result_key: str, name_of) -> ActionResult:
+        """``items`` as a List* answer, paged by the request's maxResults and nextToken."""
+        items, token = page(
+            items, self._get_param("maxResults"), self._get_param("nextToken"), name_of
+        )
+        return ActionResult({result_key: items, "nextToken": token})
 
 
 def wsgi_app(response_class: type[ModelResponse]) -> Flask:

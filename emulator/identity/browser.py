@@ -12,8 +12,9 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from emulator import site
+from emulator.backends import every_backend
 from emulator.exceptions import ValidationException
-from emulator.identity.models import all_backends
+from emulator.identity.models import identity_backends
 
 AUTHORIZE_PATH = "/identities/oauth2/authorize"
 CALLBACK_PREFIX = "/identities/oauth2/callback/"
@@ -30,7 +31,7 @@ def _page(status: int, title: str, message: str) -> Response:
 
 def _authorize(request: Request) -> Response:
     uri = request.args.get("request_uri", "")
-    for backend in all_backends():
+    for backend in every_backend(identity_backends):
         session = backend.vault.session_for_browser(uri)
         if session is not None and session.status == "IN_PROGRESS":
             provider = backend.get_oauth2_credential_provider(session.key[2])
@@ -47,7 +48,7 @@ def _authorize(request: Request) -> Response:
 def _callback(request: Request) -> Response:
     callback_url = site.base_url + request.path
     state = request.args.get("state", "")
-    for backend in all_backends():
+    for backend in every_backend(identity_backends):
         provider = backend.provider_by_callback(callback_url)
         session = backend.vault.session_by_state(state) if provider else None
         if session is None or session.key[2] != provider.name:

@@ -4,7 +4,6 @@ Plain state and logic, one backend per account and region (moto's `BackendDict`,
 `/moto-api/reset` clears it too); `responses.py` is the thin HTTP layer over it.
 """
 
-import base64
 import hashlib
 import threading
 import uuid
@@ -12,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.base_backend import BaseBackend
 
 from emulator import cognito, secrets, site
+from emulator.backends import agentcore_backends
 from emulator.exceptions import (
     AccessDeniedException,
     ConflictException,
@@ -41,7 +40,6 @@ INCLUDED_CONFIG_KEY = "includedOauth2ProviderConfig"
 SECRET_JSON_KEY = "client_secret"
 API_KEY_JSON_KEY = "api_key_value"
 TOKEN_VAULT = "default"
-DEFAULT_PAGE = 10
 
 
 def sha256(text: str) -> str:
@@ -134,23 +132,6 @@ def _config_output(config: dict[str, Any]) -> dict[str, Any]:
     if any(metadata.values()):
         output["oauthDiscovery"] = {"authorizationServerMetadata": metadata}
     return output
-
-
-def page(
-    items: list, max_results: int | None, next_token: str | None, name_of
-) -> tuple[list, str | None]:
-    """One page of ``items``; the token names the first item of the next page."""
-    start = 0
-    if next_token:
-        try:
-            first = base64.urlsafe_b64decode(next_token.encode()).decode()
-            start = [name_of(item) for item in items].index(first)
-        except ValueError as error:
-            raise ValidationException("The nextToken is not valid.") from error
-    size = max_results or DEFAULT_PAGE
-    rest = items[start + size :]
-    token = base64.urlsafe_b64encode(name_of(rest[0]).encode()).decode() if rest else None
-    return items[start : start + size], token
 
 
 class IdentityBackend(BaseBackend):
@@ -393,19 +374,4 @@ class IdentityBackend(BaseBackend):
         return secrets.read(self.account_id, self.region_name, name)[API_KEY_JSON_KEY]
 
 
-identity_backends = BackendDict(
-    IdentityBackend,
-    "bedrock-agentcore",
-    # botocore has no endpoint data for AgentCore yet: serve every Bedrock region
-    use_boto3_regions=False,
-    additional_regions=boto3.Session().get_available_regions("bedrock"),
-)
-
-
-def all_backends() -> list[IdentityBackend]:
-    """Every account and region: browser requests are unsigned and name neither."""
-    return [
-        backend
-        for account_backends in list(identity_backends.values())
-        for backend in list(account_backends.values())
-    ]
+identity_backends = agentcore_backends(IdentityBackend)

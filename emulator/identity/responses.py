@@ -2,20 +2,18 @@
 
 from moto.core.responses import ActionResult, EmptyResult
 
-from emulator.identity.models import IdentityBackend, identity_backends, page
+from emulator.identity.models import IdentityBackend, identity_backends
 from emulator.service import ModelResponse
+
+
+def _name(item: dict) -> str:
+    return item["name"]
 
 
 class _IdentityResponse(ModelResponse):
     @property
     def backend(self) -> IdentityBackend:
         return identity_backends[self.current_account][self.region]
-
-    def _page(self, items: list, result_key: str, name_of=lambda item: item["name"]):
-        items, token = page(
-            items, self._get_param("maxResults"), self._get_param("nextToken"), name_of
-        )
-        return ActionResult({result_key: items, "nextToken": token})
 
 
 class IdentityControlResponse(_IdentityResponse):
@@ -42,7 +40,7 @@ class IdentityControlResponse(_IdentityResponse):
 
     def list_workload_identities(self) -> ActionResult:
         identities = [w.describe() for w in self.backend.workload_identities.copy().values()]
-        return self._page(identities, "workloadIdentities")
+        return self.paginated(identities, "workloadIdentities", _name)
 
     def create_oauth2_credential_provider(self) -> ActionResult:
         provider = self.backend.create_oauth2_credential_provider(
@@ -70,7 +68,7 @@ class IdentityControlResponse(_IdentityResponse):
 
     def list_oauth2_credential_providers(self) -> ActionResult:
         providers = [p.describe() for p in self.backend.oauth2_providers.copy().values()]
-        return self._page(providers, "credentialProviders")
+        return self.paginated(providers, "credentialProviders", _name)
 
     def create_api_key_credential_provider(self) -> ActionResult:
         provider = self.backend.create_api_key_credential_provider(
@@ -88,7 +86,7 @@ class IdentityControlResponse(_IdentityResponse):
 
     def list_api_key_credential_providers(self) -> ActionResult:
         providers = [p.describe() for p in self.backend.api_key_providers.copy().values()]
-        return self._page(providers, "credentialProviders")
+        return self.paginated(providers, "credentialProviders", _name)
 
     def get_token_vault(self) -> ActionResult:
         return ActionResult(self.backend.get_token_vault(self._get_param("tokenVaultId")))

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import boto3
-from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.base_backend import BaseBackend
 from moto.s3.models import s3_backends
 
 from emulator import site
+from emulator.backends import agentcore_backends, every_backend
 from emulator.exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from emulator.identity.models import identity_backends, now
 from emulator.runtime.process import AgentProcess, LaunchFailed, RuntimeLog, agent_environment
@@ -211,16 +211,10 @@ class RuntimeBackend(BaseBackend):
         super().reset()
 
 
-runtime_backends = BackendDict(
-    RuntimeBackend,
-    "bedrock-agentcore",
-    use_boto3_regions=False,
-    additional_regions=boto3.Session().get_available_regions("bedrock"),
-)
+runtime_backends = agentcore_backends(RuntimeBackend)
 
 
 def stop_all_agents() -> None:
     """Every agent process of every account and region: the emulator is going away."""
-    for account_backends in list(runtime_backends.values()):
-        for backend in list(account_backends.values()):
-            backend.stop_all()
+    for backend in every_backend(runtime_backends):
+        backend.stop_all()

@@ -2,7 +2,6 @@
 
 from moto.core.responses import ActionResult
 
-from emulator.identity.models import page
 from emulator.runtime.models import CONFIGURATION, RuntimeBackend, runtime_backends
 from emulator.service import ModelResponse
 
@@ -16,12 +15,6 @@ class RuntimeControlResponse(ModelResponse):
 
     def _config(self) -> dict:
         return {key: self._get_param(key) for key in CONFIGURATION}
-
-    def _page(self, items: list, result_key: str, name_of) -> ActionResult:
-        items, token = page(
-            items, self._get_param("maxResults"), self._get_param("nextToken"), name_of
-        )
-        return ActionResult({result_key: items, "nextToken": token})
 
     def create_agent_runtime(self) -> ActionResult:
         runtime = self.backend.create_agent_runtime(
@@ -51,12 +44,12 @@ class RuntimeControlResponse(ModelResponse):
 
     def list_agent_runtimes(self) -> ActionResult:
         runtimes = [r.describe() for r in list(self.backend.runtimes.values())]
-        return self._page(runtimes, "agentRuntimes", lambda r: r["agentRuntimeId"])
+        return self.paginated(runtimes, "agentRuntimes", lambda r: r["agentRuntimeId"])
 
     def list_agent_runtime_versions(self) -> ActionResult:
         runtime = self.backend.get_agent_runtime(self._get_param("agentRuntimeId"))
         versions = [runtime.describe(v) for v in sorted(runtime.versions, key=int, reverse=True)]
-        return self._page(versions, "agentRuntimes", lambda r: r["agentRuntimeVersion"])
+        return self.paginated(versions, "agentRuntimes", lambda r: r["agentRuntimeVersion"])
 
     def get_agent_runtime_endpoint(self) -> ActionResult:
         runtime = self.backend.get_agent_runtime(self._get_param("agentRuntimeId"))
@@ -64,4 +57,6 @@ class RuntimeControlResponse(ModelResponse):
 
     def list_agent_runtime_endpoints(self) -> ActionResult:
         runtime = self.backend.get_agent_runtime(self._get_param("agentRuntimeId"))
-        return self._page([runtime.endpoint("DEFAULT")], "runtimeEndpoints", lambda e: e["name"])
+        return self.paginated(
+            [runtime.endpoint("DEFAULT")], "runtimeEndpoints", lambda e: e["name"]
+        )

@@ -1,0 +1,26 @@
+"""moto's backends: one per account and region, for moto's services and ours alike."""
+
+import boto3
+from moto.core.base_backend import BackendDict
+
+
+def agentcore_backends(backend_class: type) -> BackendDict:
+    """A `BackendDict` for an AgentCore service of ours (so `/moto-api/reset` clears it too).
+
+    botocore has no endpoint data for AgentCore yet: serve every Bedrock region.
+    """
+    return BackendDict(
+        backend_class,
+        "bedrock-agentcore",
+        use_boto3_regions=False,
+        additional_regions=boto3.Session().get_available_regions("bedrock"),
+    )
+
+
+def every_backend(backends: BackendDict) -> list:
+    """Each account's and region's backend that exists: for requests that name neither."""
+    return [
+        backend
+        for account_backends in list(backends.values())
+        for backend in list(account_backends.values())
+    ]
