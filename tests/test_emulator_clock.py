@@ -17,7 +17,7 @@ from tests.conftest import (
     start_emulator_process,
     upload_agent,
 )
-from tests.test_emulator_runtime import invoke
+from tests.test_emulator_runtime import _authorizer, invoke
 
 LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 
@@ -81,11 +81,8 @@ def test_an_expired_bearer_token_is_refused_by_the_runtime(time_machine, tmp_pat
     client, move_clock = time_machine
     url = client("sts").meta.endpoint_url
     pool = pool_with_user(url)
-    authorizer = {"discoveryUrl": pool["discovery_url"], "allowedClients": [pool["client_id"]]}
     runtime = create_runtime(
-        url,
-        upload_agent(url, "context_agent"),
-        authorizerConfiguration={"customJWTAuthorizer": authorizer},
+        url, upload_agent(url, "context_agent"), authorizerConfiguration=_authorizer(pool)
     )
     assert invoke(url, runtime, {}, token=pool["access_token"]).status_code == 200
     move_clock("+2h")

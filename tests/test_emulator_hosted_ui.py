@@ -92,6 +92,22 @@ def _authorize(pool, **options) -> tuple[OAuth2Session, str, str]:
     return oauth, verifier, answer.headers["Location"]
 
 
+def _redeem(pool, location: str, verifier: str, secret: str | None = None) -> requests.Response:
+    """POST the code from ``location`` to the token endpoint by hand (client_secret_basic)."""
+    app_client = pool["client"]
+    return requests.post(
+        pool["discovery"]["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": parse_qs(urlsplit(location).query)["code"][0],
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+        },
+        auth=(app_client["ClientId"], secret or app_client["ClientSecret"]),
+        timeout=5,
+    )
+
+
 def _verify(token: str, pool, **options) -> dict:
     key = jwt.PyJWKClient(pool["discovery"]["jwks_uri"]).get_signing_key_from_jwt(token)
     issuer = pool["discovery_url"].removesuffix("/.well-known/openid-configuration")
@@ -129,53 +145,20 @@ def test_a_code_is_single_use(pool):
     oauth, verifier, location = _authorize(pool)
     endpoint = pool["discovery"]["token_endpoint"]
     oauth.fetch_token(endpoint, authorization_response=location, code_verifier=verifier)
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    again = requests.post(
-        endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        },
-        auth=(pool["client"]["ClientId"], pool["client"]["ClientSecret"]),
-        timeout=5,
-    )
+    again = _redeem(pool, location, verifier)
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
 
 
 def test_a_wrong_code_verifier_is_refused(pool):
     _, _, location = _authorize(pool)
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    answer = requests.post(
-        pool["discovery"]["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "code_verifier": generate_token(48),
-        },
-        auth=(pool["client"]["ClientId"], pool["client"]["ClientSecret"]),
-        timeout=5,
-    )
+    answer = _redeem(pool, location, generate_token(48))
     assert answer.json()["error"] == "invalid_grant"
 
 
 def test_a_wrong_client_secret_is_refused(pool):
     _, verifier, location = _authorize(pool)
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    answer = requests.post(
-        pool["discovery"]["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        },
-        auth=(pool["client"]["ClientId"], "not-the-secret"),
-        timeout=5,
-    )
+    answer = _redeem(pool, location, verifier, secret="not-the-secret")
     assert answer.status_code == 401
     assert answer.json()["error"] == "invalid_client"
 

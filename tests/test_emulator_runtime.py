@@ -64,6 +64,12 @@ def _error(answer: requests.Response) -> tuple[int, str, str]:
     return answer.status_code, answer.headers.get("x-amzn-ErrorType", ""), answer.json()["message"]
 
 
+def _authorizer(pool: dict) -> dict:
+    """The quickstart's authorizer: the pool's discovery URL, its app client allowed."""
+    authorizer = {"discoveryUrl": pool["discovery_url"], "allowedClients": [pool["client_id"]]}
+    return {"customJWTAuthorizer": authorizer}
+
+
 @pytest.fixture(scope="module")
 def pool(emulator_url):
     return pool_with_user(emulator_url)
@@ -79,12 +85,7 @@ def jwt_runtime(emulator_url, pool, context_code):
     return create_runtime(
         emulator_url,
         context_code,
-        authorizerConfiguration={
-            "customJWTAuthorizer": {
-                "discoveryUrl": pool["discovery_url"],
-                "allowedClients": [pool["client_id"]],
-            }
-        },
+        authorizerConfiguration=_authorizer(pool),
         requestHeaderConfiguration={"requestHeaderAllowlist": ["Authorization"]},
         environmentVariables={"GREETING": "hello"},
     )
@@ -332,12 +333,7 @@ def test_a_crashing_agent_is_a_runtime_client_error(emulator_url, pool, context_
     runtime = create_runtime(
         emulator_url,
         context_code,
-        authorizerConfiguration={
-            "customJWTAuthorizer": {
-                "discoveryUrl": pool["discovery_url"],
-                "allowedClients": [pool["client_id"]],
-            }
-        },
+        authorizerConfiguration=_authorizer(pool),
     )
     for _ in range(2):  # the crash itself, then the dead agent
         answer = invoke(emulator_url, runtime, {"crash": True}, token=pool["access_token"])
