@@ -13,7 +13,7 @@ $(INSTALLED): pyproject.toml
 
 ## run: the whole workshop, headless, on the local backend (executed notebooks in runs/)
 run: $(INSTALLED)
-	$(BIN)/python -m helpers.runner
+	$(BIN)/python -m helpers.cli.runner
 
 ## test: lint, format check and the test suite
 test: $(INSTALLED)
@@ -23,7 +23,7 @@ test: $(INSTALLED)
 
 ## lab: JupyterLab on notebooks/ with a local backend beside it
 lab: $(INSTALLED)
-	$(BIN)/python -m helpers.lab
+	$(BIN)/python -m helpers.cli.lab
 
 ## bench: speed of the local backend (create to READY, runtime overhead, consent round trip)
 bench: $(INSTALLED)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from helpers import backend, state
-from helpers.backend import EMULATOR_URL_VARIABLE, Backend, running_emulator
+from helpers import settings, workshop
+from helpers.backend import Backend, running_emulator
 from helpers.state import WorkshopState
 
 
@@ -16,7 +16,6 @@ def local_workshop(name: str) -> Iterator[tuple[str, Backend, WorkshopState]]:
     """A fresh local backend and workshop folder, as ``make run`` gives each run."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     with running_emulator(folder / "emulator.log") as url:
-        os.environ[EMULATOR_URL_VARIABLE] = url
-        os.environ["WORKSHOP_DIR"] = str(folder)
-        be = backend.connect("local")
-        yield url, be, state.load(be)
+        os.environ[settings.EMULATOR_URL] = url
+        os.environ[settings.WORKSHOP_DIR] = str(folder)
+        yield url, *workshop.resume()

@@ -10,20 +10,20 @@ import statistics
 import time
 
 from benchmarks import local_workshop
-from helpers import cognito, consent, identity
+from helpers import cognito, consent, credential_provider, workload_identity
 
 ROUND_TRIPS = 20
 
 
 def main() -> None:
     with local_workshop("consent") as (_, be, ws):
-        pools = cognito.setup(be, ws)
-        provider = identity.create_credential_provider(be, ws, pools)
-        workload = identity.create_workload_identity(be, ws)
-        binding_url = identity.session_binding_url(ws)
-        identity.set_return_urls(be, workload.name, add=(binding_url,))
+        pools = cognito.ensure_pools(be, ws)
+        provider = credential_provider.ensure_credential_provider(be, ws, pools)
+        workload = workload_identity.ensure_workload_identity(be, ws)
+        binding_url = workload_identity.session_binding_url(ws)
+        workload_identity.set_return_urls(be, workload.name, add=(binding_url,))
         bearer = cognito.bearer_token(be, pools.runtime)
-        wat = identity.workload_access_token(be, workload.name, bearer)
+        wat = workload_identity.workload_access_token(be, workload.name, bearer)
         data = be.client("bedrock-agentcore")
         ask = {
             "workloadIdentityToken": wat,

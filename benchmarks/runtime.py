@@ -19,13 +19,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from bedrock_agentcore.runtime.models import ACCESS_TOKEN_HEADER, SESSION_HEADER
 
 from benchmarks import local_workshop
-from helpers import cognito, runtime
+from helpers import authorizer, cognito, runtime
 from helpers.backend import Backend
 
 AGENT = Path(__file__).resolve().parent.parent / "tests" / "agents" / "context_agent.py"
-SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 CALLS = 50
 CREATES = 5
 
@@ -46,7 +46,7 @@ def _create_ready(be: Backend, code: dict, authorizer: dict) -> tuple[runtime.Ru
         authorizerConfiguration=authorizer,
     )
     # Poll finely: the workshop's own wait backs off, which would measure its interval.
-    while (ready := runtime.get(be, created["agentRuntimeId"])).status == "CREATING":
+    while (ready := runtime.get_runtime(be, created["agentRuntimeId"])).status == "CREATING":
         time.sleep(0.02)
     assert ready.status == "READY", ready.failure_reason
     return ready, time.perf_counter() - started
@@ -86,7 +86,7 @@ def _direct_agent() -> tuple[subprocess.Popen, str, Path]:
 
 def main() -> None:
     with local_workshop("runtime") as (url, be, ws):
-        pools = cognito.setup(be, ws)
+        pools = cognito.ensure_pools(be, ws)
         token = cognito.bearer_token(be, pools.runtime)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
@@ -97,7 +97,7 @@ def main() -> None:
         code = {"bucket": "bench", "prefix": "agent.zip"}
         ready_times = []
         for _ in range(CREATES):
-            ready, seconds = _create_ready(be, code, runtime.jwt_authorizer(pools.runtime))
+            ready, seconds = _create_ready(be, code, authorizer.jwt_authorizer(pools.runtime))
             ready_times.append(seconds)
 
         # A new connection per call on both paths, as the runtime itself forwards each call.
@@ -113,7 +113,7 @@ def main() -> None:
             direct = _timed_calls(
                 lambda: requests.post(
                     f"{agent_url}/invocations",
-                    headers={**headers, "WorkloadAccessToken": "x"},
+                    headers={**headers, ACCESS_TOKEN_HEADER: "x"},
                     data="{}",
                 ).raise_for_status()
             )

@@ -19,13 +19,13 @@ from pathlib import Path
 import boto3
 import requests
 
+from emulator.endpoints import HEALTH_PATH, SERVICE_NAME, STATS_PATH
+from helpers import settings
 from helpers.errors import WorkshopError, explain
-from helpers.paths import private_file, workshop_dir
+from helpers.paths import emulator_log, emulator_record, private_file
 from helpers.waiting import wait_until
 
 LOCAL, AWS = "local", "aws"
-EMULATOR_URL_VARIABLE = "WORKSHOP_EMULATOR_URL"
-HEALTH_PATH = "/_emulator/health"
 # moto's well-known test credentials: the local backend accepts any, AWS accepts none of these.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -44,6 +44,14 @@ class Backend:
 
     def client(self, service: str):
         return self.session.client(service, endpoint_url=self.endpoint_url)
+
+    @property
+    def forgets_on_restart(self) -> bool:
+        """Does everything made here vanish when the backend process stops?
+
+        The local backend keeps its resources in memory; AWS keeps them (and bills them).
+        """
+        return self.name == LOCAL
 
     @property
     def bundles_dependencies(self) -> bool:
@@ -118,7 +126,7 @@ def _health_info(url: str) -> dict | None:
         info = answer.json() if answer.ok else {}
     except (requests.RequestException, ValueError):
         return None
-    return info if info.get("service") == "agentcore-workshop-emulator" else None
+    return info if info.get("service") == SERVICE_NAME else None
 
 
 def health(url: str) -> str | None:
@@ -127,25 +135,21 @@ def health(url: str) -> str | None:
     return info["instance"] if info else None
 
 
-def _emulator_record() -> Path:
-    return workshop_dir() / ".workshop" / "emulator.json"
-
-
 def local_emulator_url() -> str:
     """The running local backend: the one we were given, the one we started, or a new one."""
-    if given := os.environ.get(EMULATOR_URL_VARIABLE):
+    if given := settings.emulator_url():
         if health(given) is None:
             raise WorkshopError(
-                f"The local backend at {given} ({EMULATOR_URL_VARIABLE}) does not answer. "
+                f"The local backend at {given} ({settings.EMULATOR_URL}) does not answer. "
                 "Restart `make lab` (or unset the variable to let the notebook start one)."
             )
         return given
-    record = _emulator_record()
+    record = emulator_record()
     if record.exists():
         url = json.loads(record.read_text())["url"]
         if health(url) is not None:
             return url
-    process, url = start_emulator(record.with_name("emulator.log"))
+    process, url = start_emulator(emulator_log())
     private_file(record, json.dumps({"url": url, "pid": process.pid}))
     return url
 
@@ -153,7 +157,7 @@ def local_emulator_url() -> str:
 def start_emulator(log_path: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
     """Start ``python -m emulator serve`` in its own session; return it and its URL."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "AWS_BEARER_TOKEN_BEDROCK"}
+    env = {k: v for k, v in os.environ.items() if k != settings.BEDROCK_API_KEY}
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "emulator", "serve", "--port", "0"],
@@ -193,9 +197,17 @@ def running_emulator(log_path: Path) -> Iterator[str]:
             process.wait()
 
 
+def api_calls(url: str | None) -> int | None:
+    """How many AWS API calls the local backend at ``url`` has served (None: not local)."""
+    try:
+        return requests.get(url + STATS_PATH, timeout=5).json()["total"] if url else None
+    except (requests.RequestException, ValueError, KeyError):
+        return None
+
+
 def stop_started_emulator() -> bool:
     """Stop the local backend a notebook started in the background, if any is running."""
-    record = _emulator_record()
+    record = emulator_record()
     if not record.exists():
         return False
     recorded = json.loads(record.read_text())

@@ -15,17 +15,17 @@ from botocore.exceptions import ClientError
 
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
-from helpers.identity import LOCAL_DEV_CONFIG
-from helpers.paths import workshop_dir
+from helpers.paths import build_dir, state_file, workshop_dir
 from helpers.resources import KINDS, is_gone
-from helpers.state import ENV_FILE, WorkshopState, state_path
+from helpers.state import ENV_FILE, Kind, WorkshopState
+from helpers.workload_identity import LOCAL_DEV_CONFIG
 
 
 def delete_all(backend: Backend, state: WorkshopState) -> list[dict[str, str]]:
     """Delete the ledger's resources, newest first; one row per resource."""
     rows = []
     for key, entry in reversed(list(state.ledger.items())):
-        kind = KINDS[entry["kind"]]
+        kind = KINDS[Kind(entry["kind"])]
         try:
             kind.delete(backend, entry)
             result = "deleted"
@@ -34,7 +34,8 @@ def delete_all(backend: Backend, state: WorkshopState) -> list[dict[str, str]]:
                 code = error.response["Error"]["Code"]
                 raise WorkshopError(
                     f"Deleting the {kind.describe(entry)} failed: {code}: {error}. "
-                    "Fix the cause and run this cell again: it continues where it stopped."
+                    "Fix the cause and run this cell again: it continues where it stopped.",
+                    code,
                 ) from error
             result = "already gone"
         state.forget(key)
@@ -82,13 +83,13 @@ def remove_local_files(directory: Path | None = None) -> list[str]:
     files = [
         root / ENV_FILE,
         root / LOCAL_DEV_CONFIG,
-        state_path(directory),
-        *state_path(directory).parent.glob("state-*.stale.json"),
+        state_file(directory),
+        *state_file(directory).parent.glob("state-*.stale.json"),
     ]
     removed = [str(path.relative_to(root)) for path in files if path.exists()]
     for path in files:
         path.unlink(missing_ok=True)
-    build = root / ".workshop" / "build"
+    build = build_dir(directory)
     if build.exists():
         shutil.rmtree(build)
         removed.append(str(build.relative_to(root)))

@@ -16,46 +16,38 @@ import string
 from dataclasses import dataclass
 
 from helpers.backend import Backend
+from helpers.display import Shown, Table, shown, table
 from helpers.errors import WorkshopError, explain
-from helpers.state import WorkshopState
+from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
 
 PASSWORD_SYMBOLS = "!@#$%^&*()_+-="
 
 
-@dataclass(frozen=True)
-class Pool:
-    pool_id: str
-    client_id: str
-    client_secret: str | None
+@dataclass(frozen=True, repr=False)
+class Pool(Shown):
+    pool_id: str = shown("Pool ID")
+    client_id: str = shown("Client ID")
+    client_secret: str | None = shown("Client secret")
+    domain: str | None = shown("Hosted-UI domain")
+    username: str = shown("User")
+    password: str = shown("Password")
     discovery_url: str
-    username: str
-    password: str
-    domain: str | None = None
 
 
-@dataclass(frozen=True)
-class CognitoSetup:
+@dataclass(frozen=True, repr=False)
+class CognitoSetup(Shown):
     runtime: Pool
     identity: Pool
 
-    def rows(self) -> list[dict[str, str | None]]:
-        """One row per pool, for a table (display masks the secret and password)."""
-        return [
-            {
-                "Pool": role,
-                "Pool ID": pool.pool_id,
-                "Client ID": pool.client_id,
-                "Client secret": pool.client_secret,
-                "Hosted-UI domain": pool.domain,
-                "User": pool.username,
-                "Password": pool.password,
-            }
-            for role, pool in (
-                ("runtime (inbound)", self.runtime),
-                ("identity (outbound)", self.identity),
-            )
-        ]
+    def table(self) -> Table:
+        """One row per pool (the secret and the passwords masked)."""
+        return table(
+            [
+                {"Pool": "runtime (inbound)", **self.runtime.row()},
+                {"Pool": "identity (outbound)", **self.identity.row()},
+            ]
+        )
 
     def env_values(self) -> dict[str, str]:
         """The eleven variables of the quickstart's ``.agentcore_identity_user.env``."""
@@ -104,7 +96,7 @@ class _Role:
     hosted_ui: bool = False
 
 
-def setup(backend: Backend, state: WorkshopState) -> CognitoSetup:
+def ensure_pools(backend: Backend, state: WorkshopState) -> CognitoSetup:
     """Create both pools, or reuse what the state recorded; safe to run again."""
     runtime = _Role(
         "runtime",
@@ -143,7 +135,7 @@ def _pool(backend: Backend, state: WorkshopState, role: _Role) -> Pool:
         )
         return {"id": created["UserPool"]["Id"], "region": backend.region}
 
-    pool_id = _ensure(state, f"{role.name}_pool", "cognito-user-pool", create_pool)["id"]
+    pool_id = _ensure(state, f"{role.name}_pool", Kind.USER_POOL, create_pool)["id"]
 
     domain = f"agentcore-{role.name}-{suffix}" if role.hosted_ui else None
     if domain:
@@ -152,7 +144,7 @@ def _pool(backend: Backend, state: WorkshopState, role: _Role) -> Pool:
             cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
             return {"domain": domain, "pool_id": pool_id}
 
-        _ensure(state, f"{role.name}_domain", "cognito-user-pool-domain", create_domain)
+        _ensure(state, f"{role.name}_domain", Kind.USER_POOL_DOMAIN, create_domain)
         _wait_for_domain(cognito, domain)
 
     def create_client() -> dict:
@@ -165,7 +157,7 @@ def _pool(backend: Backend, state: WorkshopState, role: _Role) -> Pool:
             "secret": created.get("ClientSecret"),
         }
 
-    _ensure(state, f"{role.name}_client", "cognito-user-pool-client", create_client)
+    _ensure(state, f"{role.name}_client", Kind.USER_POOL_CLIENT, create_client)
     _ensure_user(cognito, state, f"{role.name}_user", pool_id, role.user_prefix + suffix)
     return _recorded_pool(backend, state, role.name)
 
@@ -188,14 +180,14 @@ def _recorded_pool(backend: Backend, state: WorkshopState, role: str) -> Pool:
     )
 
 
-def recorded(backend: Backend, state: WorkshopState) -> CognitoSetup:
+def recorded_pools(backend: Backend, state: WorkshopState) -> CognitoSetup:
     """The pools 01_setup_cognito created, read from the workshop state (no AWS calls)."""
     return CognitoSetup(
         _recorded_pool(backend, state, "runtime"), _recorded_pool(backend, state, "identity")
     )
 
 
-def _ensure(state: WorkshopState, key: str, kind: str, create) -> dict:
+def _ensure(state: WorkshopState, key: str, kind: Kind, create) -> dict:
     """The resource the state recorded under ``key``, or a new one, recorded at once."""
     if (entry := state.get(key)) is not None:
         return entry
@@ -211,14 +203,14 @@ def _ensure_user(cognito, state: WorkshopState, key: str, pool_id: str, username
         cognito.admin_create_user(UserPoolId=pool_id, Username=username)
         return {"pool_id": pool_id, "username": username, "password": None}
 
-    user = _ensure(state, key, "cognito-user", create_user)
+    user = _ensure(state, key, Kind.USER, create_user)
     if user["password"] is None:
         password = generate_password()
         with explain(f"Setting {username}'s password"):
             cognito.admin_set_user_password(
                 UserPoolId=pool_id, Username=username, Password=password, Permanent=True
             )
-        state.record(key, "cognito-user", pool_id=pool_id, username=username, password=password)
+        state.record(key, Kind.USER, pool_id=pool_id, username=username, password=password)
 
 
 def _wait_for_domain(cognito, prefix: str) -> None:

@@ -7,7 +7,7 @@ renders a password, client secret or token in full.
 import ast
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,12 @@ def masked(row: dict[str, Any]) -> dict[str, Any]:
     return {k: mask(v) if is_secret(k) and isinstance(v, str) else v for k, v in row.items()}
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    return "" if value is None else str(value)
+
+
 @dataclass
 class Table:
     """Rows of name → value, as HTML in JupyterLab and aligned text elsewhere."""
@@ -45,7 +51,7 @@ class Table:
         return list(dict.fromkeys(k for row in self.rows for k in row))
 
     def _cells(self, row: dict[str, Any]) -> list[str]:
-        return ["" if row.get(c) is None else str(row.get(c)) for c in self.columns]
+        return [_text(row.get(c)) for c in self.columns]
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
@@ -71,6 +77,38 @@ def table(rows: list[dict[str, Any]] | dict[str, Any]) -> Table:
     if isinstance(rows, dict):
         rows = [{"Name": k, "Value": mask(v) if is_secret(k) else v} for k, v in rows.items()]
     return Table([masked(row) for row in rows])
+
+
+class Note(str):
+    """A sentence a cell can end with: shown as itself, not as a quoted string."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def shown(label: str) -> Any:
+    """A dataclass field that `Shown` displays, under ``label``."""
+    return field(metadata={"label": label})
+
+
+class Shown:
+    """A dataclass result that displays itself as the last expression of a cell.
+
+    Its `shown` fields make a Name/Value table, secrets masked. JupyterLab renders the
+    HTML; the plain text saved beside it is the same table, never a raw dataclass repr.
+    """
+
+    def row(self) -> dict[str, Any]:
+        return {f.metadata["label"]: getattr(self, f.name) for f in fields(self) if f.metadata}
+
+    def table(self) -> Table:
+        return table(self.row())
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()
+
+    def __repr__(self) -> str:
+        return repr(self.table())
 
 
 def claims_table(claims: dict[str, Any]) -> Table:

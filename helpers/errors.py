@@ -23,7 +23,15 @@ HINTS = {
 
 
 class WorkshopError(RuntimeError):
-    """A failed workshop step, explained in a sentence."""
+    """A failed workshop step, explained in a sentence.
+
+    ``code`` is the AWS error code behind it, when AWS refused: code can branch on it
+    (a retry, a "gone" check) without parsing the sentence.
+    """
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 @contextmanager
@@ -35,7 +43,7 @@ def explain(action: str) -> Iterator[None]:
         code = error.response.get("Error", {}).get("Code", "Error")
         message = error.response.get("Error", {}).get("Message", "")
         hint = HINTS.get(code, "")
-        raise WorkshopError(f"{action} failed: {code}: {message} {hint}".strip()) from error
+        raise WorkshopError(f"{action} failed: {code}: {message} {hint}".strip(), code) from error
     except NoCredentialsError as error:
         raise WorkshopError(
             f"{action} failed: no AWS credentials found. Configure a profile "

@@ -1,7 +1,13 @@
-"""Where the workshop keeps its state: the repository root, or WORKSHOP_DIR when set."""
+"""Where the workshop keeps its files: the repository root, or WORKSHOP_DIR when set."""
 
 import os
 from pathlib import Path
+
+from helpers import settings
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPOSITORY / "notebooks"
+AGENT_DIR = REPOSITORY / "agent"
 
 
 def workshop_dir() -> Path:
@@ -10,13 +16,35 @@ def workshop_dir() -> Path:
     Notebooks run with ``notebooks/`` as their working directory, so look upwards for the
     repository; the headless runner sets WORKSHOP_DIR so each run has state of its own.
     """
-    if configured := os.environ.get("WORKSHOP_DIR"):
+    if configured := settings.workshop_dir():
         return Path(configured)
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "notebooks").is_dir() and (folder / "helpers").is_dir():
             return folder
     return here
+
+
+def state_dir(root: Path | None = None) -> Path:
+    """``.workshop/``: the state file, the background backend's record and log, builds."""
+    return (root or workshop_dir()) / ".workshop"
+
+
+def state_file(root: Path | None = None) -> Path:
+    return state_dir(root) / "state.json"
+
+
+def build_dir(root: Path | None = None) -> Path:
+    return state_dir(root) / "build"
+
+
+def emulator_record(root: Path | None = None) -> Path:
+    """Which local backend a notebook started in the background (URL and pid)."""
+    return state_dir(root) / "emulator.json"
+
+
+def emulator_log(root: Path | None = None) -> Path:
+    return state_dir(root) / "emulator.log"
 
 
 def private_file(path: Path, text: str) -> None:
@@ -28,6 +56,3 @@ def private_file(path: Path, text: str) -> None:
         handle.write(text)
     os.chmod(partial, 0o600)
     os.replace(partial, path)
-
-
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from helpers.backend import Backend
-from helpers.state import WorkshopState
+from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
 
 GONE = {
@@ -30,24 +30,40 @@ def is_gone(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in GONE
 
 
+COGNITO, CONTROL = "cognito-idp", "bedrock-agentcore-control"
+Operation = str | Callable[[Backend, Entry], Any]
+
+
 @dataclass(frozen=True)
-class Kind:
-    notebook: str
-    describe: Callable[[Entry], str]
-    exists: Callable[[Backend, Entry], Any]  # raises a "gone" ClientError if it does not
-    delete: Callable[[Backend, Entry], Any]
+class Handling:
+    """How one kind is found and deleted: an API operation each, or a function for more."""
 
+    notebook: str  # which notebook creates it, to re-run when it vanished
+    label: str  # what to call it, filled from its ledger entry: "user pool {id}"
+    service: str
+    read: Operation  # raises a "gone" ClientError if the resource is not there
+    remove: Operation
+    parameters: dict[str, str]  # API parameter → ledger attribute
 
-def _cognito(backend: Backend):
-    return backend.client("cognito-idp")
+    def describe(self, entry: Entry) -> str:
+        return self.label.format(**entry)
 
+    def exists(self, backend: Backend, entry: Entry) -> None:
+        self._call(self.read, backend, entry)
 
-def _control(backend: Backend):
-    return backend.client("bedrock-agentcore-control")
+    def delete(self, backend: Backend, entry: Entry) -> None:
+        self._call(self.remove, backend, entry)
+
+    def _call(self, operation: Operation, backend: Backend, entry: Entry) -> None:
+        if callable(operation):
+            operation(backend, entry)
+            return
+        arguments = {name: entry[attribute] for name, attribute in self.parameters.items()}
+        getattr(backend.client(self.service), operation)(**arguments)
 
 
 def _domain_exists(backend: Backend, entry: Entry) -> None:
-    answer = _cognito(backend).describe_user_pool_domain(Domain=entry["domain"])
+    answer = backend.client(COGNITO).describe_user_pool_domain(Domain=entry["domain"])
     if not answer.get("DomainDescription", {}).get("UserPoolId"):  # Cognito answers {} for none
         raise ClientError(
             {"Error": {"Code": "ResourceNotFoundException"}}, "DescribeUserPoolDomain"
@@ -55,11 +71,13 @@ def _domain_exists(backend: Backend, entry: Entry) -> None:
 
 
 def _delete_runtime(backend: Backend, entry: Entry) -> None:
-    _control(backend).delete_agent_runtime(agentRuntimeId=entry["id"])
+    """Deleting returns at once (DELETING); wait until the runtime is really gone."""
+    control = backend.client(CONTROL)
+    control.delete_agent_runtime(agentRuntimeId=entry["id"])
 
     def deleted() -> bool | None:
         try:
-            _control(backend).get_agent_runtime(agentRuntimeId=entry["id"])
+            control.get_agent_runtime(agentRuntimeId=entry["id"])
         except ClientError as error:
             if is_gone(error):
                 return True
@@ -87,73 +105,50 @@ def _delete_role(backend: Backend, entry: Entry) -> None:
     iam.delete_role(RoleName=entry["name"])
 
 
-KINDS: dict[str, Kind] = {
-    "cognito-user-pool": Kind(
-        "01_setup_cognito",
-        lambda e: f"user pool {e['id']}",
-        lambda b, e: _cognito(b).describe_user_pool(UserPoolId=e["id"]),
-        lambda b, e: _cognito(b).delete_user_pool(UserPoolId=e["id"]),
+_POOL = {"UserPoolId": "pool_id"}
+KINDS: dict[Kind, Handling] = {
+    Kind.USER_POOL: Handling(
+        "01_setup_cognito", "user pool {id}", COGNITO, "describe_user_pool", "delete_user_pool",
+        {"UserPoolId": "id"},
     ),
-    "cognito-user-pool-domain": Kind(
-        "01_setup_cognito",
-        lambda e: f"hosted-UI domain {e['domain']}",
-        _domain_exists,
-        lambda b, e: _cognito(b).delete_user_pool_domain(
-            Domain=e["domain"], UserPoolId=e["pool_id"]
-        ),
+    Kind.USER_POOL_DOMAIN: Handling(
+        "01_setup_cognito", "hosted-UI domain {domain}", COGNITO, _domain_exists,
+        "delete_user_pool_domain", {"Domain": "domain", **_POOL},
     ),
-    "cognito-user-pool-client": Kind(
-        "01_setup_cognito",
-        lambda e: f"app client {e['id']}",
-        lambda b, e: _cognito(b).describe_user_pool_client(
-            UserPoolId=e["pool_id"], ClientId=e["id"]
-        ),
-        lambda b, e: _cognito(b).delete_user_pool_client(UserPoolId=e["pool_id"], ClientId=e["id"]),
+    Kind.USER_POOL_CLIENT: Handling(
+        "01_setup_cognito", "app client {id}", COGNITO, "describe_user_pool_client",
+        "delete_user_pool_client", {**_POOL, "ClientId": "id"},
     ),
-    "cognito-user": Kind(
-        "01_setup_cognito",
-        lambda e: f"user {e['username']}",
-        lambda b, e: _cognito(b).admin_get_user(UserPoolId=e["pool_id"], Username=e["username"]),
-        lambda b, e: _cognito(b).admin_delete_user(UserPoolId=e["pool_id"], Username=e["username"]),
+    Kind.USER: Handling(
+        "01_setup_cognito", "user {username}", COGNITO, "admin_get_user", "admin_delete_user",
+        {**_POOL, "Username": "username"},
     ),
-    "oauth2-credential-provider": Kind(
-        "04_credential_provider",
-        lambda e: f"credential provider {e['name']}",
-        lambda b, e: _control(b).get_oauth2_credential_provider(name=e["name"]),
-        lambda b, e: _control(b).delete_oauth2_credential_provider(name=e["name"]),
+    Kind.CREDENTIAL_PROVIDER: Handling(
+        "04_credential_provider", "credential provider {name}", CONTROL,
+        "get_oauth2_credential_provider", "delete_oauth2_credential_provider", {"name": "name"},
     ),
-    "workload-identity": Kind(
-        "05_workload_identity",
-        lambda e: f"workload identity {e['name']}",
-        lambda b, e: _control(b).get_workload_identity(name=e["name"]),
-        lambda b, e: _control(b).delete_workload_identity(name=e["name"]),
+    Kind.WORKLOAD_IDENTITY: Handling(
+        "05_workload_identity", "workload identity {name}", CONTROL, "get_workload_identity",
+        "delete_workload_identity", {"name": "name"},
     ),
-    "iam-role": Kind(
-        "06_launch",
-        lambda e: f"execution role {e['name']}",
-        lambda b, e: b.client("iam").get_role(RoleName=e["name"]),
-        _delete_role,
+    Kind.EXECUTION_ROLE: Handling(
+        "06_launch", "execution role {name}", "iam", "get_role", _delete_role, {"RoleName": "name"}
     ),
-    "s3-bucket": Kind(
-        "06_launch",
-        lambda e: f"S3 bucket {e['name']}",
-        lambda b, e: b.client("s3").head_bucket(Bucket=e["name"]),
-        _delete_bucket,
+    Kind.CODE_BUCKET: Handling(
+        "06_launch", "S3 bucket {name}", "s3", "head_bucket", _delete_bucket, {"Bucket": "name"}
     ),
-    "agent-runtime": Kind(
-        "06_launch",
-        lambda e: f"agent runtime {e['id']}",
-        lambda b, e: _control(b).get_agent_runtime(agentRuntimeId=e["id"]),
-        _delete_runtime,
+    Kind.AGENT_RUNTIME: Handling(
+        "06_launch", "agent runtime {id}", CONTROL, "get_agent_runtime", _delete_runtime,
+        {"agentRuntimeId": "id"},
     ),
-}
+}  # fmt: skip
 
 
 def check(backend: Backend, state: WorkshopState) -> list[str]:
     """What the state remembers but AWS no longer has: forgotten, with what to re-run."""
     vanished = []
     for key, entry in list(state.ledger.items()):
-        kind = KINDS[entry["kind"]]
+        kind = KINDS[Kind(entry["kind"])]
         try:
             kind.exists(backend, entry)
         except ClientError as error:

@@ -8,15 +8,17 @@ The file holds passwords and secrets: it is mode 0600 and git-ignored.
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
 
-from helpers.backend import LOCAL, Backend
+from helpers.backend import Backend
 from helpers.errors import WorkshopError
-from helpers.paths import private_file, workshop_dir
+from helpers.paths import private_file, state_file, workshop_dir
 
 ENV_FILE = ".agentcore_identity_user.env"
 ENV_VARIABLES = (
@@ -34,6 +36,20 @@ ENV_VARIABLES = (
 )
 # Characters that need no quoting in a shell, python-dotenv or `export $(... | xargs)`.
 _BARE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@%+,")
+
+
+class Kind(StrEnum):
+    """Every kind of resource the ledger may name (`helpers.resources` deletes each)."""
+
+    USER_POOL = "cognito-user-pool"
+    USER_POOL_DOMAIN = "cognito-user-pool-domain"
+    USER_POOL_CLIENT = "cognito-user-pool-client"
+    USER = "cognito-user"
+    CREDENTIAL_PROVIDER = "oauth2-credential-provider"
+    WORKLOAD_IDENTITY = "workload-identity"
+    EXECUTION_ROLE = "iam-role"
+    CODE_BUCKET = "s3-bucket"
+    AGENT_RUNTIME = "agent-runtime"
 
 
 @dataclass
@@ -54,12 +70,27 @@ class WorkshopState:
     def get(self, key: str) -> dict[str, Any] | None:
         return self.ledger.get(key)
 
-    def record(self, key: str, kind: str, **attributes: Any) -> dict[str, Any]:
-        """Remember a resource the moment it exists, so nothing is lost if a later call fails."""
-        entry = {"kind": kind, **attributes, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    def record(self, key: str, kind: Kind, **attributes: Any) -> dict[str, Any]:
+        """Remember a resource the moment it exists, so nothing is lost if a later call fails.
+
+        An unknown kind fails here, in the notebook that creates the resource, rather than
+        in cleanup, when the resource could no longer be deleted.
+        """
+        try:
+            kind = Kind(kind)
+        except ValueError as error:
+            raise WorkshopError(f"{kind!r} is not a kind of resource the ledger knows.") from error
+        entry = {"kind": kind.value, **attributes, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         self.ledger[key] = entry
         self.save()
         return entry
+
+    def setting(self, name: str, choose: Callable[[], str]) -> str:
+        """A value chosen once for this workshop (``choose`` runs the first time) and kept."""
+        if name not in self.data:
+            self.data[name] = choose()
+            self.save()
+        return self.data[name]
 
     def forget(self, key: str) -> None:
         """Drop a resource from the ledger (it was deleted, or it vanished)."""
@@ -70,10 +101,6 @@ class WorkshopState:
         private_file(self.path, json.dumps(self.data, indent=2))
 
 
-def state_path(directory: Path | None = None) -> Path:
-    return (directory or workshop_dir()) / ".workshop" / "state.json"
-
-
 def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
     """The state for ``backend``, created empty on first use.
 
@@ -81,14 +108,14 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
     that has since stopped describes nothing that exists: it is set aside and a fresh
     state begins. State of another backend or region is never silently mixed in.
     """
-    path = state_path(directory)
+    path = state_file(directory)
     binding = {"name": backend.name, "region": backend.region, "instance": backend.instance}
     if path.exists():
         data = json.loads(path.read_text())
         recorded = data["backend"]
         if recorded == binding:
             return WorkshopState(path, data)
-        if recorded["name"] == LOCAL and backend.name == LOCAL:
+        if recorded["name"] == backend.name and backend.forgets_on_restart:
             path.replace(path.with_name(f"state-{recorded['instance']}.stale.json"))
         else:
             raise WorkshopError(
@@ -102,7 +129,7 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
 
 def existing(backend: Backend, directory: Path | None = None) -> WorkshopState | None:
     """The workshop's state if it has one (cleanup must not create a new one)."""
-    return load(backend, directory) if state_path(directory).exists() else None
+    return load(backend, directory) if state_file(directory).exists() else None
 
 
 def _quoted(value: str) -> str:

@@ -12,19 +12,21 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from helpers.backend import Backend
-from helpers.consent import SessionBinding, complete
+from helpers.cognito import Pool
+from helpers.consent import SessionBinding, complete, sign_in_headlessly
+from helpers.display import Note
 from helpers.errors import WorkshopError
 
 WAITING = "⏳ Waiting for you to sign in at the external service and consent…"
 
 
-def show_authorization_panel(
+def authorization_panel(
+    backend: Backend,
     authorization_url: str,
     binding: SessionBinding,
     reinvoke: Callable[[], Any],
-    backend: Backend,
 ) -> widgets.VBox:
-    """Show a link to consent, its status, a re-invoke button and a paste box (remote Jupyter)."""
+    """A link to consent, its status, a re-invoke button and a paste box (remote Jupyter)."""
     link = widgets.HTML(
         f'<a href="{html.escape(authorization_url)}" target="_blank" rel="noopener" '
         'style="font-size:1.1em">🔑 Open the external service\'s sign-in page</a>'
@@ -63,6 +65,28 @@ def show_authorization_panel(
     binding.on_result = report
     again.on_click(on_again)
     bind.on_click(on_bind)
-    panel = widgets.VBox([link, status, again, widgets.HBox([pasted, bind]), answer])
-    display(panel)
-    return panel
+    return widgets.VBox([link, status, again, widgets.HBox([pasted, bind]), answer])
+
+
+def consent_step(
+    backend: Backend,
+    authorization_url: str | None,
+    binding: SessionBinding,
+    reinvoke: Callable[[], Any],
+    user: Pool,
+    interactive: bool,
+) -> Any:
+    """Notebook 07's consent, whichever case it meets; the result displays itself.
+
+    No link: the vault already holds the token. A person (``interactive``): the panel.
+    papermill: the same sign-in done in code, as ``user``.
+    """
+    if authorization_url is None:
+        return Note(
+            "Already connected: the token vault still holds your token from an earlier run."
+        )
+    if interactive:
+        display(f"Sign in as: {user.username}")
+        return authorization_panel(backend, authorization_url, binding, reinvoke)
+    trip = sign_in_headlessly(authorization_url, user)
+    return Note(f"Signed in as {user.username}: {trip.requests} requests, {trip.seconds:.2f} s")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from helpers import cognito, consent, runtime
-from tests.conftest import require_debian_package
+from tests.support import require_debian_package
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(
@@ -42,8 +42,8 @@ def _first_answer(be, agent, bearer, session):
     return consent.authorization_url_in(answer)
 
 
-def test_signing_in_and_consenting_in_a_browser(deployed, chromium):
-    be, _, pools, agent, binding_url = deployed
+def test_signing_in_and_consenting_in_a_browser(deployment, chromium):
+    be, _, pools, agent, binding_url = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     binding = consent.serve_session_binding(be, binding_url, bearer)
     session = runtime.new_session_id()
@@ -64,8 +64,8 @@ def test_signing_in_and_consenting_in_a_browser(deployed, chromium):
     assert answer["response"].startswith("Connected to the external service")
 
 
-def test_a_wrong_password_in_the_browser_shows_an_error(deployed, chromium):
-    be, _, pools, agent, _ = deployed
+def test_a_wrong_password_in_the_browser_shows_an_error(deployment, chromium):
+    be, _, pools, agent, _ = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     page = chromium.new_page()
     page.goto(_first_answer(be, agent, bearer, runtime.new_session_id()))

@@ -8,7 +8,7 @@ from strands.models import BedrockModel
 
 from emulator.bedrock import NO_TOOLS_ANSWER
 from helpers.backend import LOCAL_CREDENTIALS
-from tests.conftest import REGION
+from tests.support import REGION
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 

@@ -9,15 +9,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers.backend import LOCAL_CREDENTIALS
-from tests.conftest import (
+from tests.support import (
     REGION,
     create_runtime,
+    error_of,
+    invoke_with_bearer,
     pool_with_user,
+    quickstart_authorizer,
     require_debian_package,
     start_emulator_process,
     upload_agent,
 )
-from tests.test_emulator_runtime import _authorizer, invoke
 
 LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 
@@ -55,7 +57,7 @@ def test_an_expired_user_token_gets_no_workload_access_token(time_machine):
     move_clock("+2h")
     with pytest.raises(ClientError) as error:
         data.get_workload_access_token_for_jwt(workloadName="clock-workload", userToken=user_token)
-    assert error.value.response["Error"]["Code"] == "UnauthorizedException"
+    assert error_of(error) == ("UnauthorizedException", 401)
     assert "expired" in error.value.response["Error"]["Message"]
 
 
@@ -74,7 +76,7 @@ def test_an_expired_workload_access_token_gets_no_api_key(time_machine):
         data.get_resource_api_key(
             workloadIdentityToken=token, resourceCredentialProviderName="clock-key"
         )
-    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert error_of(error) == ("AccessDeniedException", 403)
 
 
 def test_an_expired_bearer_token_is_refused_by_the_runtime(time_machine, tmp_path):
@@ -82,10 +84,10 @@ def test_an_expired_bearer_token_is_refused_by_the_runtime(time_machine, tmp_pat
     url = client("sts").meta.endpoint_url
     pool = pool_with_user(url)
     runtime = create_runtime(
-        url, upload_agent(url, "context_agent"), authorizerConfiguration=_authorizer(pool)
+        url, upload_agent(url, "context_agent"), authorizerConfiguration=quickstart_authorizer(pool)
     )
-    assert invoke(url, runtime, {}, token=pool["access_token"]).status_code == 200
+    assert invoke_with_bearer(url, runtime, {}, token=pool["access_token"]).status_code == 200
     move_clock("+2h")
-    answer = invoke(url, runtime, {}, token=pool["access_token"])
+    answer = invoke_with_bearer(url, runtime, {}, token=pool["access_token"])
     assert answer.status_code == 401
     assert "expired" in answer.json()["message"]

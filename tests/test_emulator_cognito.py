@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from moto.utilities.utils import load_resource
 
 from helpers.cognito import secret_hash
+from tests.support import error_of
 
 PASSWORD = "Correct-Horse=9*$"
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -63,10 +64,6 @@ def _verify_strictly(token: str, discovery_url: str, **options) -> dict:
     assert document["issuer"] == expected_issuer
     key = jwt.PyJWKClient(document["jwks_uri"]).get_signing_key_from_jwt(token)
     return jwt.decode(token, key.key, algorithms=["RS256"], issuer=expected_issuer, **options)
-
-
-def _error_code(error: pytest.ExceptionInfo) -> str:
-    return error.value.response["Error"]["Code"]
 
 
 def test_access_token_verifies_through_discovery_with_strict_issuer(idp, pool, emulator_url):
@@ -163,7 +160,7 @@ def test_correct_secret_hash_signs_in(idp, secret_pool):
 def test_missing_or_wrong_secret_hash_is_rejected(idp, secret_pool, extra):
     with pytest.raises(ClientError) as error:
         _sign_in(idp, secret_pool, **extra)
-    assert _error_code(error) == "NotAuthorizedException"
+    assert error_of(error) == ("NotAuthorizedException", 400)
     assert error.value.response["Error"]["Message"] == (
         f"Unable to verify secret hash for client {secret_pool['client_id']}"
     )
@@ -178,7 +175,7 @@ def test_user_password_auth_needs_the_flow_enabled(idp, flows):
     pool = _make_pool(idp, **config)
     with pytest.raises(ClientError) as error:
         _sign_in(idp, pool)
-    assert _error_code(error) == "InvalidParameterException"
+    assert error_of(error) == ("InvalidParameterException", 400)
     assert error.value.response["Error"]["Message"] == (
         "USER_PASSWORD_AUTH flow not enabled for this client"
     )
@@ -191,7 +188,7 @@ def test_wrong_password_keeps_cognitos_answer(idp, pool):
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": "alice", "PASSWORD": "wrong"},
         )
-    assert _error_code(error) == "NotAuthorizedException"
+    assert error_of(error) == ("NotAuthorizedException", 400)
 
 
 def test_updating_a_client_resets_what_the_update_omits(idp):

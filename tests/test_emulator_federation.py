@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from helpers.backend import Backend
 from helpers.cognito import Pool
 from helpers.consent import SessionBinding, sign_in_headlessly
-from tests.conftest import client, free_port, pool_with_user
+from tests.support import client, free_port, pool_with_user
 
 RETURN_URL = "http://127.0.0.1:9/return"  # nobody serves it: tests bind sessions themselves
 PASSWORD = "Ext3rnal-passw0rd!"
@@ -66,7 +66,15 @@ def world(emulator_url):
         name=f"wl-{uuid.uuid4().hex[:8]}", allowedResourceOauth2ReturnUrls=[RETURN_URL]
     )["name"]
     users = pool_with_user(emulator_url)
-    dave = Pool(pool_id, app_client["ClientId"], None, discovery, "dave", PASSWORD)
+    dave = Pool(
+        pool_id=pool_id,
+        client_id=app_client["ClientId"],
+        client_secret=None,
+        domain=None,
+        username="dave",
+        password=PASSWORD,
+        discovery_url=discovery,
+    )
     return {
         "provider": name,
         "workload": workload,

@@ -10,7 +10,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.conftest import client
+from tests.support import client
 
 CALLBACK = "http://127.0.0.1:1/callback"
 PASSWORD = "Passw0rd!=*"

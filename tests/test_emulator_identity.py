@@ -1,21 +1,24 @@
 """AgentCore Identity on the local backend, driven by boto3 and the real bedrock-agentcore SDK."""
 
-import base64
 import json
 import uuid
 
-import boto3
-import jwt
 import pytest
 from bedrock_agentcore.identity.auth import requires_api_key
 from bedrock_agentcore.services.identity import IdentityClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.utilities.utils import load_resource
 
-from helpers.backend import LOCAL_CREDENTIALS
-from helpers.identity import write_local_dev_config
-from tests.conftest import REGION, pool_with_user
+from helpers.workload_identity import write_local_dev_config
+from tests.support import (
+    REGION,
+    client,
+    error_of,
+    from_an_unknown_issuer,
+    pool_with_user,
+    signed_with_motos_published_key,
+    with_tampered_payload,
+)
 
 SECRET = "client-secret-" + uuid.uuid4().hex
 UNVALIDATED = Config(parameter_validation=False, retries={"max_attempts": 1})
@@ -35,23 +38,9 @@ def _custom(discovery: str = "http://127.0.0.1:1/pool/.well-known/openid-configu
     }
 
 
-def _code(error: pytest.ExceptionInfo) -> tuple[str, int]:
-    response = error.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
 @pytest.fixture(scope="module")
 def clients(emulator_url):
-    def make(service: str, config: Config | None = None):
-        return boto3.client(
-            service,
-            endpoint_url=emulator_url,
-            region_name=REGION,
-            config=config,
-            **LOCAL_CREDENTIALS,
-        )
-
-    return make
+    return lambda service, config=None: client(emulator_url, service, config=config)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +103,7 @@ def test_oauth2_provider_lifecycle_through_the_sdk(sdk):
     )
     with pytest.raises(ClientError) as error:
         sdk.get_oauth2_credential_provider(name=name)
-    assert _code(error) == ("ResourceNotFoundException", 404)
+    assert error_of(error) == ("ResourceNotFoundException", 404)
 
 
 @pytest.mark.parametrize(
@@ -196,7 +185,7 @@ def test_a_vendor_with_another_vendors_config_is_refused(control):
             credentialProviderVendor="GoogleOauth2",
             oauth2ProviderConfigInput=_custom(),
         )
-    assert _code(error) == ("ValidationException", 400)
+    assert error_of(error) == ("ValidationException", 400)
     assert "googleOauth2ProviderConfig" in error.value.response["Error"]["Message"]
 
 
@@ -232,7 +221,7 @@ def test_deleting_a_provider_deletes_its_secret(control, clients):
     control.delete_oauth2_credential_provider(name=name)
     with pytest.raises(ClientError) as error:
         clients("secretsmanager").get_secret_value(SecretId=arn)
-    assert _code(error)[0] == "ResourceNotFoundException"
+    assert error_of(error)[0] == "ResourceNotFoundException"
 
 
 def test_a_duplicate_provider_name_is_a_conflict(control):
@@ -241,7 +230,7 @@ def test_a_duplicate_provider_name_is_a_conflict(control):
     control.create_oauth2_credential_provider(name=name, **config)
     with pytest.raises(ClientError) as error:
         control.create_oauth2_credential_provider(name=name, **config)
-    assert _code(error) == ("ConflictException", 409)
+    assert error_of(error) == ("ConflictException", 409)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +254,7 @@ def test_a_duplicate_provider_name_is_a_conflict(control):
 def test_unknown_names_are_not_found(control, call):
     with pytest.raises(ClientError) as error:
         call(control)
-    assert _code(error) == ("ResourceNotFoundException", 404)
+    assert error_of(error) == ("ResourceNotFoundException", 404)
 
 
 @pytest.mark.parametrize(
@@ -312,7 +301,7 @@ def test_requests_the_model_forbids_are_validation_errors(clients, operation, pa
     unchecked = clients("bedrock-agentcore-control", UNVALIDATED)
     with pytest.raises(ClientError) as error:
         getattr(unchecked, operation)(**params)
-    assert _code(error) == ("ValidationException", 400)
+    assert error_of(error) == ("ValidationException", 400)
     assert problem in error.value.response["Error"]["Message"]
 
 
@@ -343,7 +332,7 @@ def test_lists_are_paginated(control, create, listing, key):
     assert {f"{prefix}-{i:02d}" for i in range(23)} <= set(names)
     with pytest.raises(ClientError) as error:
         getattr(control, listing)(nextToken="bm90LWEtdG9rZW4=")
-    assert _code(error) == ("ValidationException", 400)
+    assert error_of(error) == ("ValidationException", 400)
 
 
 # Workload identities and the token vault
@@ -375,7 +364,7 @@ def test_a_duplicate_workload_identity_is_a_conflict(control):
     control.create_workload_identity(name=name)
     with pytest.raises(ClientError) as error:
         control.create_workload_identity(name=name)
-    assert _code(error) == ("ConflictException", 409)
+    assert error_of(error) == ("ConflictException", 409)
 
 
 def test_the_token_vault_is_the_default_one(control):
@@ -412,36 +401,16 @@ def test_workload_access_tokens_for_each_kind_of_caller(sdk, workload, user_toke
 def test_a_token_for_an_unknown_workload_is_not_found(data):
     with pytest.raises(ClientError) as error:
         data.get_workload_access_token_for_user_id(workloadName="no-such-workload", userId="alice")
-    assert _code(error) == ("ResourceNotFoundException", 404)
-
-
-def _tampered(token: str) -> str:
-    header, payload, signature = token.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    claims["sub"] = "someone-else"
-    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    return f"{header}.{forged}.{signature}"
-
-
-def _signed_with_motos_published_key(token: str) -> str:
-    claims = jwt.decode(token, options={"verify_signature": False})
-    key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
-    return jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": "dummy"})
-
-
-def _from_an_unknown_issuer(token: str) -> str:
-    claims = jwt.decode(token, options={"verify_signature": False})
-    claims["iss"] = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_elsewhere"
-    return jwt.encode(claims, "not-a-pool-key-but-long-enough-for-hmac", algorithm="HS256")
+    assert error_of(error) == ("ResourceNotFoundException", 404)
 
 
 @pytest.mark.parametrize(
-    "forge", [_tampered, _signed_with_motos_published_key, _from_an_unknown_issuer]
+    "forge", [with_tampered_payload, signed_with_motos_published_key, from_an_unknown_issuer]
 )
 def test_user_tokens_that_do_not_verify_are_refused(data, workload, user_token, forge):
     with pytest.raises(ClientError) as error:
         data.get_workload_access_token_for_jwt(workloadName=workload, userToken=forge(user_token))
-    assert _code(error) == ("UnauthorizedException", 401)
+    assert error_of(error) == ("UnauthorizedException", 401)
 
 
 def test_get_resource_api_key_returns_the_stored_key(sdk, workload, api_key_provider):
@@ -461,7 +430,7 @@ def test_get_resource_api_key_needs_a_genuine_workload_token(data, api_key_provi
             workloadIdentityToken="forged.token.value",
             resourceCredentialProviderName=api_key_provider[0],
         )
-    assert _code(error) == ("AccessDeniedException", 403)
+    assert error_of(error) == ("AccessDeniedException", 403)
 
 
 def test_sdk_local_development_creates_a_workload_identity_and_agentcore_json(

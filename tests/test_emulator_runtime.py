@@ -7,24 +7,26 @@ import re
 import signal
 import time
 import uuid
-from urllib.parse import quote
 
-import jwt
 import pytest
-import requests
+from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
-from moto.utilities.utils import load_resource
 
-from tests.conftest import (
+from tests.support import (
     client,
     create_runtime,
+    error_of,
+    from_an_unknown_issuer,
+    http_error_of,
+    invoke_with_bearer,
     listed,
     pool_with_user,
+    quickstart_authorizer,
+    signed_with_motos_published_key,
     start_emulator_process,
     upload_agent,
+    with_tampered_payload,
 )
-
-SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 
 
 def _alive(pid: int) -> bool:
@@ -36,38 +38,12 @@ def _alive(pid: int) -> bool:
         return stat.read().split(") ")[1][0] != "Z"
 
 
-def invoke(
-    url: str, runtime: dict, payload: dict, *, token: str | None, session: str | None = None
-):
-    headers = {SESSION_HEADER: session or str(uuid.uuid4()), "Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    arn = quote(runtime["agentRuntimeArn"], safe="")
-    return requests.post(
-        f"{url}/runtimes/{arn}/invocations",
-        params={"qualifier": "DEFAULT"},
-        headers=headers,
-        json=payload,
-        timeout=30,
-    )
-
-
 def _agent_pid(url: str, runtime: dict) -> int:
     """The pid of the runtime's agent process, as the context agent reports it (SigV4)."""
     answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
         agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
     )
     return json.loads(answer["response"].read())["pid"]
-
-
-def _error(answer: requests.Response) -> tuple[int, str, str]:
-    return answer.status_code, answer.headers.get("x-amzn-ErrorType", ""), answer.json()["message"]
-
-
-def _authorizer(pool: dict) -> dict:
-    """The quickstart's authorizer: the pool's discovery URL, its app client allowed."""
-    authorizer = {"discoveryUrl": pool["discovery_url"], "allowedClients": [pool["client_id"]]}
-    return {"customJWTAuthorizer": authorizer}
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +61,7 @@ def jwt_runtime(emulator_url, pool, context_code):
     return create_runtime(
         emulator_url,
         context_code,
-        authorizerConfiguration=_authorizer(pool),
+        authorizerConfiguration=quickstart_authorizer(pool),
         requestHeaderConfiguration={"requestHeaderAllowlist": ["Authorization"]},
         environmentVariables={"GREETING": "hello"},
     )
@@ -162,7 +138,7 @@ def test_a_name_in_use_is_a_conflict(emulator_url, jwt_runtime, context_code):
             roleArn=jwt_runtime["roleArn"],
             networkConfiguration={"networkMode": "PUBLIC"},
         )
-    assert error.value.response["Error"]["Code"] == "ConflictException"
+    assert error_of(error) == ("ConflictException", 409)
 
 
 def test_a_container_image_is_refused_with_a_reason(emulator_url):
@@ -178,7 +154,7 @@ def test_a_container_image_is_refused_with_a_reason(emulator_url):
             roleArn="arn:aws:iam::123456789012:role/test-runtime",
             networkConfiguration={"networkMode": "PUBLIC"},
         )
-    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert error_of(error) == ("ValidationException", 400)
     assert "code deployments only" in error.value.response["Error"]["Message"]
 
 
@@ -200,7 +176,7 @@ def test_a_missing_code_artifact_fails_with_its_location(emulator_url):
 
 def test_a_bearer_invocation_reaches_the_agent_with_its_context(emulator_url, jwt_runtime, pool):
     session = "s" * 40
-    answer = invoke(
+    answer = invoke_with_bearer(
         emulator_url, jwt_runtime, {"prompt": "hi"}, token=pool["access_token"], session=session
     )
     assert answer.status_code == 200, answer.text
@@ -218,7 +194,7 @@ def test_a_bearer_invocation_reaches_the_agent_with_its_context(emulator_url, jw
 
 
 def test_the_workload_access_token_is_for_this_runtime_and_user(emulator_url, jwt_runtime, pool):
-    first = invoke(emulator_url, jwt_runtime, {}, token=pool["access_token"]).json()
+    first = invoke_with_bearer(emulator_url, jwt_runtime, {}, token=pool["access_token"]).json()
     api_keys = client(emulator_url, "bedrock-agentcore-control")
     api_keys.create_api_key_credential_provider(name="runtime-test-key", apiKey="the-key")
     key = client(emulator_url, "bedrock-agentcore").get_resource_api_key(
@@ -229,7 +205,9 @@ def test_the_workload_access_token_is_for_this_runtime_and_user(emulator_url, jw
 
 
 def test_a_streaming_answer_is_relayed_as_server_sent_events(emulator_url, jwt_runtime, pool):
-    answer = invoke(emulator_url, jwt_runtime, {"stream": True}, token=pool["access_token"])
+    answer = invoke_with_bearer(
+        emulator_url, jwt_runtime, {"stream": True}, token=pool["access_token"]
+    )
     assert answer.headers["Content-Type"].startswith("text/event-stream")
     events = [
         json.loads(line[6:]) for line in answer.text.splitlines() if line.startswith("data: ")
@@ -238,23 +216,17 @@ def test_a_streaming_answer_is_relayed_as_server_sent_events(emulator_url, jwt_r
     assert events[2]["workload_access_token"]
 
 
-def _signed_with_motos_key(token: str) -> str:
-    claims = jwt.decode(token, options={"verify_signature": False})
-    key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
-    return jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": "dummy"})
-
-
 def test_tokens_the_authorizer_must_refuse(emulator_url, jwt_runtime, pool):
     other_client = pool_with_user(emulator_url)
-    header, payload, signature = pool["access_token"].split(".")
     refused = {
         "missing": None,
-        "tampered": f"{header}.{payload[:-4]}AAAA.{signature}",
-        "foreign key": _signed_with_motos_key(pool["access_token"]),
+        "tampered": with_tampered_payload(pool["access_token"]),
+        "foreign key": signed_with_motos_published_key(pool["access_token"]),
         "another pool": other_client["access_token"],
+        "unknown issuer": from_an_unknown_issuer(pool["access_token"]),
     }
     for case, token in refused.items():
-        answer = invoke(emulator_url, jwt_runtime, {}, token=token)
+        answer = invoke_with_bearer(emulator_url, jwt_runtime, {}, token=token)
         assert answer.status_code == 401, case
         assert answer.headers["x-amzn-ErrorType"] == "UnauthorizedException", case
 
@@ -270,8 +242,8 @@ def test_an_id_token_or_another_client_is_a_client_id_mismatch(emulator_url, jwt
         AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!=*"},
     )["AuthenticationResult"]["AccessToken"]
     for token in (pool["id_token"], other_client_token):
-        answer = invoke(emulator_url, jwt_runtime, {}, token=token)
-        assert _error(answer) == (
+        answer = invoke_with_bearer(emulator_url, jwt_runtime, {}, token=token)
+        assert http_error_of(answer) == (
             401,
             "UnauthorizedException",
             "Claim 'client_id' value mismatch with configuration.",
@@ -279,8 +251,10 @@ def test_an_id_token_or_another_client_is_a_client_id_mismatch(emulator_url, jwt
 
 
 def test_a_session_id_shorter_than_33_characters_is_refused(emulator_url, jwt_runtime, pool):
-    answer = invoke(emulator_url, jwt_runtime, {}, token=pool["access_token"], session="x" * 32)
-    assert _error(answer)[:2] == (400, "ValidationException")
+    answer = invoke_with_bearer(
+        emulator_url, jwt_runtime, {}, token=pool["access_token"], session="x" * 32
+    )
+    assert http_error_of(answer)[:2] == (400, "ValidationException")
 
 
 def test_sigv4_on_a_jwt_runtime_is_a_method_mismatch(emulator_url, jwt_runtime):
@@ -288,12 +262,11 @@ def test_sigv4_on_a_jwt_runtime_is_a_method_mismatch(emulator_url, jwt_runtime):
         client(emulator_url, "bedrock-agentcore").invoke_agent_runtime(
             agentRuntimeArn=jwt_runtime["agentRuntimeArn"], payload=b"{}"
         )
-    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
-    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert error_of(error) == ("AccessDeniedException", 403)
     assert "Authorization method mismatch" in error.value.response["Error"]["Message"]
 
 
-def test_sigv4_invokes_a_runtime_without_authorizer(emulator_url, sigv4_runtime):
+def test_sigv4_invokes_a_runtime_without_an_authorizer(emulator_url, sigv4_runtime):
     dataplane = client(emulator_url, "bedrock-agentcore")
     answer = dataplane.invoke_agent_runtime(
         agentRuntimeArn=sigv4_runtime["agentRuntimeArn"],
@@ -312,17 +285,19 @@ def test_sigv4_invokes_a_runtime_without_authorizer(emulator_url, sigv4_runtime)
 
 
 def test_a_bearer_token_on_a_sigv4_runtime_is_a_method_mismatch(emulator_url, sigv4_runtime, pool):
-    answer = invoke(emulator_url, sigv4_runtime, {}, token=pool["access_token"])
-    assert _error(answer)[:2] == (403, "AccessDeniedException")
+    answer = invoke_with_bearer(emulator_url, sigv4_runtime, {}, token=pool["access_token"])
+    assert http_error_of(answer)[:2] == (403, "AccessDeniedException")
 
 
 def test_an_unknown_runtime_is_not_found(emulator_url, jwt_runtime, pool):
     unknown = {**jwt_runtime, "agentRuntimeArn": jwt_runtime["agentRuntimeArn"][:-3] + "xyz"}
-    assert invoke(emulator_url, unknown, {}, token=pool["access_token"]).status_code == 404
+    assert (
+        invoke_with_bearer(emulator_url, unknown, {}, token=pool["access_token"]).status_code == 404
+    )
 
 
 def test_the_agents_output_is_the_runtimes_log(emulator_url, jwt_runtime, pool):
-    invoke(emulator_url, jwt_runtime, {"prompt": "log me"}, token=pool["access_token"])
+    invoke_with_bearer(emulator_url, jwt_runtime, {"prompt": "log me"}, token=pool["access_token"])
     events = client(emulator_url, "logs").filter_log_events(
         logGroupName=f"/aws/bedrock-agentcore/runtimes/{jwt_runtime['agentRuntimeId']}-DEFAULT"
     )["events"]
@@ -333,11 +308,13 @@ def test_a_crashing_agent_is_a_runtime_client_error(emulator_url, pool, context_
     runtime = create_runtime(
         emulator_url,
         context_code,
-        authorizerConfiguration=_authorizer(pool),
+        authorizerConfiguration=quickstart_authorizer(pool),
     )
     for _ in range(2):  # the crash itself, then the dead agent
-        answer = invoke(emulator_url, runtime, {"crash": True}, token=pool["access_token"])
-        assert _error(answer)[:2] == (424, "RuntimeClientError")
+        answer = invoke_with_bearer(
+            emulator_url, runtime, {"crash": True}, token=pool["access_token"]
+        )
+        assert http_error_of(answer)[:2] == (424, "RuntimeClientError")
 
 
 def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, context_code):
@@ -356,7 +333,7 @@ def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, con
     ):
         with pytest.raises(ClientError) as error:
             call()
-        assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert error_of(error) == ("ResourceNotFoundException", 404)
 
 
 def test_stopping_the_emulator_stops_every_agent():

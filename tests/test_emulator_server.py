@@ -6,7 +6,7 @@ import boto3
 import requests
 
 from helpers.backend import LOCAL_CREDENTIALS
-from tests.conftest import start_emulator_process
+from tests.support import start_emulator_process
 
 
 def _listening_addresses(port: int) -> set[str]:

@@ -4,6 +4,7 @@ import pytest
 
 from helpers import backend
 from helpers.errors import WorkshopError
+from helpers.settings import EMULATOR_URL
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_aws_uses_the_default_chain_and_no_endpoint(no_aws_configuration, monkey
     assert "AWS_ENDPOINT_URL" not in aws.environ()
 
 
-def test_local_uses_the_backend_it_was_given(workshop, emulator_url):
+def test_local_uses_the_backend_it_was_given(workshop_dir, emulator_url):
     local = backend.connect("local", "us-east-1")
     assert local.endpoint_url == emulator_url
     assert local.instance == backend.health(emulator_url)
@@ -61,19 +62,19 @@ def test_local_uses_the_backend_it_was_given(workshop, emulator_url):
     assert local.environ()["AWS_ENDPOINT_URL"] == emulator_url
 
 
-def test_local_with_a_dead_backend_is_explained(workshop, monkeypatch):
-    monkeypatch.setenv(backend.EMULATOR_URL_VARIABLE, "http://127.0.0.1:9")
+def test_local_with_a_dead_backend_is_explained(workshop_dir, monkeypatch):
+    monkeypatch.setenv(EMULATOR_URL, "http://127.0.0.1:9")
     with pytest.raises(WorkshopError, match="does not answer"):
         backend.connect("local")
 
 
-def test_local_starts_a_backend_once_and_reuses_it(workshop, monkeypatch, emulator_url):
-    monkeypatch.delenv(backend.EMULATOR_URL_VARIABLE)
+def test_local_starts_a_backend_once_and_reuses_it(workshop_dir, monkeypatch, emulator_url):
+    monkeypatch.delenv(EMULATOR_URL)
     first = backend.connect("local")
     try:
         assert first.endpoint_url != emulator_url
         assert backend.connect("local") == first
-        assert (workshop / ".workshop" / "emulator.json").stat().st_mode & 0o777 == 0o600
+        assert (workshop_dir / ".workshop" / "emulator.json").stat().st_mode & 0o777 == 0o600
     finally:
         assert backend.stop_started_emulator()
     stopped = lambda: True if backend.health(first.endpoint_url) is None else None  # noqa: E731

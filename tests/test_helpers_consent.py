@@ -1,6 +1,9 @@
 """Quickstart step 8 through the helpers, with the workshop's own agent deployed locally."""
 
+from dataclasses import replace
+
 import pytest
+from ipywidgets import VBox
 
 from helpers import cognito, consent, runtime, widgets
 from helpers.errors import WorkshopError
@@ -10,8 +13,8 @@ def _ask(be, agent, bearer, session):
     return runtime.invoke(be, agent.arn, bearer, session, {"prompt": "Check the external service"})
 
 
-def test_consent_once_then_every_session_of_the_user_is_served(deployed):
-    be, _, pools, agent, binding_url = deployed
+def test_consent_once_then_every_session_of_the_user_is_served(deployment):
+    be, _, pools, agent, binding_url = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     binding = consent.serve_session_binding(be, binding_url, bearer)
     try:
@@ -28,8 +31,8 @@ def test_consent_once_then_every_session_of_the_user_is_served(deployed):
         binding.stop()
 
 
-def test_a_pasted_return_address_binds_the_session(deployed):
-    be, _, pools, agent, binding_url = deployed
+def test_a_pasted_return_address_binds_the_session(deployment):
+    be, _, pools, agent, binding_url = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     session = runtime.new_session_id()
     link = consent.authorization_url_in(_ask(be, agent, bearer, session))
@@ -39,14 +42,14 @@ def test_a_pasted_return_address_binds_the_session(deployed):
     assert _ask(be, agent, bearer, session)["response"].startswith("Connected")
 
 
-def test_a_pasted_address_without_a_session_is_explained(deployed):
-    be, _, pools, _, binding_url = deployed
+def test_a_pasted_address_without_a_session_is_explained(deployment):
+    be, _, pools, _, binding_url = deployment
     with pytest.raises(WorkshopError, match="no session_id"):
         consent.complete(be, binding_url, cognito.bearer_token(be, pools.runtime))
 
 
-def test_the_binding_page_refuses_another_users_token(deployed):
-    be, _, pools, agent, binding_url = deployed
+def test_the_binding_page_refuses_another_users_token(deployment):
+    be, _, pools, agent, binding_url = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     someone_else = cognito.bearer_token(be, pools.runtime)  # same user, a re-minted token
     binding = consent.serve_session_binding(be, binding_url, someone_else)
@@ -61,25 +64,25 @@ def test_the_binding_page_refuses_another_users_token(deployed):
     assert consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
 
 
-def test_a_wrong_external_password_is_explained(deployed):
-    be, _, pools, agent, _ = deployed
+def test_a_wrong_external_password_is_explained(deployment):
+    be, _, pools, agent, _ = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     link = consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
-    wrong = cognito.Pool(**{**pools.identity.__dict__, "password": "Not-the-password-1"})
+    wrong = replace(pools.identity, password="Not-the-password-1")
     with pytest.raises(WorkshopError, match="refused"):
         consent.sign_in_headlessly(link, wrong)
 
 
-def test_the_authorization_panel_reports_and_reinvokes(deployed):
-    be, _, pools, agent, binding_url = deployed
+def test_the_authorization_panel_reports_and_reinvokes(deployment):
+    be, _, pools, agent, binding_url = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     binding = consent.serve_session_binding(be, binding_url, bearer)
     session = runtime.new_session_id()
     answers = []
     try:
         link = consent.authorization_url_in(_ask(be, agent, bearer, session))
-        panel = widgets.show_authorization_panel(
-            link, binding, lambda: answers.append(_ask(be, agent, bearer, session)), be
+        panel = widgets.authorization_panel(
+            be, link, binding, lambda: answers.append(_ask(be, agent, bearer, session))
         )
         link_html, status, again, *_ = panel.children
         assert link in link_html.value and status.value == widgets.WAITING
@@ -88,5 +91,38 @@ def test_the_authorization_panel_reports_and_reinvokes(deployed):
         assert status.value.startswith("✅")
         again.click()
         assert answers[0]["response"].startswith("Connected")
+    finally:
+        binding.stop()
+
+
+def test_the_consent_step_signs_in_headlessly_then_finds_the_vaulted_token(deployment):
+    be, _, pools, agent, binding_url = deployment
+    bearer = cognito.bearer_token(be, pools.runtime)
+    binding = consent.serve_session_binding(be, binding_url, bearer)
+    session = runtime.new_session_id()
+
+    def step(interactive: bool):
+        link = consent.authorization_url_in(_ask(be, agent, bearer, session))
+        return widgets.consent_step(
+            be, link, binding, lambda: _ask(be, agent, bearer, session), pools.identity, interactive
+        )
+
+    try:
+        headless = step(interactive=False)
+        assert repr(headless).startswith(f"Signed in as {pools.identity.username}: ")
+        binding.wait(10)
+        assert repr(step(interactive=False)).startswith("Already connected")
+    finally:
+        binding.stop()
+
+
+def test_the_consent_step_gives_a_person_the_panel(deployment):
+    be, _, pools, agent, binding_url = deployment
+    bearer = cognito.bearer_token(be, pools.runtime)
+    binding = consent.serve_session_binding(be, binding_url, bearer)
+    try:
+        link = consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
+        panel = widgets.consent_step(be, link, binding, lambda: None, pools.identity, True)
+        assert isinstance(panel, VBox) and link in panel.children[0].value
     finally:
         binding.stop()

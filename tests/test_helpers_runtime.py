@@ -3,21 +3,28 @@
 import zipfile
 
 import pytest
+from botocore.exceptions import ClientError
 
-from helpers import backend, cognito, identity, runtime, state
+from helpers import (
+    authorizer,
+    cognito,
+    credential_provider,
+    execution_role,
+    packaging,
+    runtime,
+    state,
+)
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
-from tests.conftest import AGENTS, deploy_agent, free_port
+from tests.support import AGENTS, deploy_agent
 
 LOCAL = Backend("local", "us-east-1")
 
 
 @pytest.fixture
-def connected(workshop):
-    be = backend.connect("local", "us-east-1")
-    ws = state.load(be)
-    pools = cognito.setup(be, ws)
-    return be, ws, pools, identity.create_credential_provider(be, ws, pools)
+def provider(backend_and_state, pools):
+    """Notebook 04: the credential provider the agent's role is scoped to."""
+    return credential_provider.ensure_credential_provider(*backend_and_state, pools)
 
 
 @pytest.fixture
@@ -48,13 +55,17 @@ def test_the_package_never_holds_state_or_credentials(tmp_path):
     ):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text("x")
-    archive = runtime.package(LOCAL, source, tmp_path / "agent.zip")
-    assert sorted(runtime.contents(archive)) == ["agent.py", "requirements.txt", "tools/lookup.py"]
+    archive = packaging.package(LOCAL, source, tmp_path / "agent.zip")
+    assert sorted(packaging.contents(archive)) == [
+        "agent.py",
+        "requirements.txt",
+        "tools/lookup.py",
+    ]
 
 
 def test_the_workshop_agent_package(tmp_path):
-    archive = runtime.package(LOCAL, out=tmp_path / "agent.zip")
-    assert sorted(runtime.contents(archive)) == ["agent.py", "requirements.txt"]
+    archive = packaging.package(LOCAL, out=tmp_path / "agent.zip")
+    assert sorted(packaging.contents(archive)) == ["agent.py", "requirements.txt"]
 
 
 def _wheel(folder, name: str) -> None:
@@ -82,10 +93,10 @@ def test_an_aws_package_bundles_dependencies_and_caches_them(tmp_path, monkeypat
     (source / "agent.py").write_text("print('hi')\n")
     (source / "requirements.txt").write_text("tinydep\n")
     aws = Backend("aws", "us-east-1")
-    first = set(runtime.contents(runtime.package(aws, source, tmp_path / "a.zip")))
+    first = set(packaging.contents(packaging.package(aws, source, tmp_path / "a.zip")))
     assert {"agent.py", "requirements.txt", "tinydep/__init__.py"} <= first
     (wheels / "tinydep-1.0-py3-none-any.whl").unlink()  # a second build must not need pip
-    assert set(runtime.contents(runtime.package(aws, source, tmp_path / "b.zip"))) == first
+    assert set(packaging.contents(packaging.package(aws, source, tmp_path / "b.zip"))) == first
 
 
 def test_a_dependency_that_cannot_be_installed_is_explained(tmp_path, monkeypatch):
@@ -95,38 +106,37 @@ def test_a_dependency_that_cannot_be_installed_is_explained(tmp_path, monkeypatc
     source.mkdir()
     (source / "requirements.txt").write_text("no-such-package-for-the-workshop\n")
     with pytest.raises(WorkshopError, match="Installing the agent's dependencies failed"):
-        runtime.package(Backend("aws", "us-east-1"), source, tmp_path / "a.zip")
+        packaging.package(Backend("aws", "us-east-1"), source, tmp_path / "a.zip")
 
 
-def test_the_authorizer_takes_the_access_token_not_the_id_token(connected):
-    be, _, pools, _ = connected
-    authorizer = runtime.jwt_authorizer(pools.runtime)
+def test_the_authorizer_takes_the_access_token_not_the_id_token(backend_and_state, pools):
+    be, _ = backend_and_state
+    config = authorizer.jwt_authorizer(pools.runtime)
     signed_in = cognito.sign_in(be, pools.runtime)
-    assert {
-        row["Passes"] for row in runtime.authorizer_checks(authorizer, signed_in["AccessToken"])
-    } == {"yes"}
-    id_rows = runtime.authorizer_checks(authorizer, signed_in["IdToken"])
+    access_rows = authorizer.checks(config, signed_in["AccessToken"]).rows
+    assert {row["Passes"] for row in access_rows} == {"yes"}
+    id_rows = authorizer.checks(config, signed_in["IdToken"]).rows
     assert [row["Check"] for row in id_rows if row["Passes"] == "no"] == ["claim client_id"]
 
 
-def test_the_execution_role_may_do_only_what_the_agent_needs(connected):
-    be, ws, _, provider = connected
-    role = runtime.execution_role(be, ws, provider)
+def test_the_execution_role_may_do_only_what_the_agent_needs(backend_and_state, provider):
+    be, ws = backend_and_state
+    role = execution_role.ensure_execution_role(be, ws, provider)
     iam = be.client("iam")
-    trust = iam.get_role(RoleName=role["name"])["Role"]["AssumeRolePolicyDocument"]
+    trust = iam.get_role(RoleName=role.name)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "bedrock-agentcore.amazonaws.com"}
-    statements = {s["Sid"]: s for s in role["policy"]["Statement"]}
+    statements = {s["Sid"]: s for s in role.policy["Statement"]}
     assert statements["ProviderSecret"]["Resource"] == [provider.secret_arn]
     assert provider.arn in statements["UserTokens"]["Resource"]
     unscoped = [sid for sid, s in statements.items() if "*" in s["Resource"]]
     assert unscoped == ["Traces"]  # X-Ray has no resource-level permissions
-    stored = iam.get_role_policy(RoleName=role["name"], PolicyName="AgentCoreIdentityAgent")
-    assert stored["PolicyDocument"] == role["policy"]
-    assert runtime.execution_role(be, state.load(be), provider)["arn"] == role["arn"]
+    stored = iam.get_role_policy(RoleName=role.name, PolicyName="AgentCoreIdentityAgent")
+    assert stored["PolicyDocument"] == role.policy
+    assert execution_role.ensure_execution_role(be, state.load(be), provider).arn == role.arn
 
 
-def test_deploy_invoke_and_read_the_log(connected, context_agent, tmp_path):
-    be, ws, pools, provider = connected
+def test_deploy_invoke_and_read_the_log(backend_and_state, pools, provider, context_agent):
+    be, ws = backend_and_state
     deployed = deploy_agent(be, ws, pools, provider, context_agent)
     assert deployed.status == "READY"
     assert deployed.workload_identity == deployed.id
@@ -143,16 +153,16 @@ def test_deploy_invoke_and_read_the_log(connected, context_agent, tmp_path):
     assert "context agent invoked: ['prompt']" in runtime.logs(be, deployed.id)
 
 
-def test_deploying_again_makes_a_new_version(connected, context_agent, tmp_path):
-    be, ws, pools, provider = connected
+def test_deploying_again_makes_a_new_version(backend_and_state, pools, provider, context_agent):
+    be, ws = backend_and_state
     first = deploy_agent(be, ws, pools, provider, context_agent)
     second = deploy_agent(be, state.load(be), pools, provider, context_agent)
     assert (second.id, second.version) == (first.id, "2")
     assert [e["kind"] for e in state.load(be).ledger.values()].count("agent-runtime") == 1
 
 
-def test_refusals_are_explained(connected, context_agent, tmp_path):
-    be, ws, pools, provider = connected
+def test_refusals_are_explained(backend_and_state, pools, provider, context_agent):
+    be, ws = backend_and_state
     deployed = deploy_agent(be, ws, pools, provider, context_agent)
     id_token = cognito.sign_in(be, pools.runtime)["IdToken"]
     with pytest.raises(WorkshopError, match=r"(?s)401.*client_id.*JWT authorizer refused"):
@@ -161,8 +171,8 @@ def test_refusals_are_explained(connected, context_agent, tmp_path):
         runtime.invoke(be, deployed.arn, id_token, "too-short", {})
 
 
-def test_an_agent_that_cannot_start_is_explained(connected, tmp_path):
-    be, ws, pools, provider = connected
+def test_an_agent_that_cannot_start_is_explained(backend_and_state, pools, provider, tmp_path):
+    be, ws = backend_and_state
     source = tmp_path / "broken"
     source.mkdir()
     (source / "agent.py").write_text((AGENTS / "broken_agent.py").read_text())
@@ -170,15 +180,32 @@ def test_an_agent_that_cannot_start_is_explained(connected, tmp_path):
         deploy_agent(be, ws, pools, provider, source)
 
 
-def test_the_session_binding_url_is_chosen_once(connected):
-    be, ws, _, _ = connected
-    url = identity.session_binding_url(ws)
-    assert url.startswith("http://127.0.0.1:") and url.endswith("/oauth2/callback")
-    assert identity.session_binding_url(state.load(be)) == url
+def test_deploying_waits_while_the_new_role_is_not_yet_assumable(monkeypatch):
+    monkeypatch.setattr(runtime, "ROLE_RETRY_INTERVAL", 0.01)
+    refusals = [
+        ClientError(
+            {"Error": {"Code": "ValidationException", "Message": "Role validation failed"}},
+            "CreateAgentRuntime",
+        )
+    ] * 2
+    answers = iter([*refusals, {"agentRuntimeId": "x"}])
+
+    def call() -> dict:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert runtime._once_the_role_is_assumable(call, "Deploying") == {"agentRuntimeId": "x"}
 
 
-def test_the_session_binding_port_can_be_chosen(workshop, monkeypatch):
-    port = free_port()
-    monkeypatch.setenv("SESSION_BINDING_PORT", str(port))
-    ws = state.load(backend.connect("local", "us-east-1"))
-    assert identity.session_binding_url(ws) == f"http://127.0.0.1:{port}/oauth2/callback"
+def test_other_refusals_while_deploying_are_not_retried():
+    def call() -> dict:
+        raise ClientError(
+            {"Error": {"Code": "ValidationException", "Message": "Bad entryPoint"}},
+            "CreateAgentRuntime",
+        )
+
+    with pytest.raises(WorkshopError) as error:
+        runtime._once_the_role_is_assumable(call, "Deploying")
+    assert error.value.code == "ValidationException"

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from helpers.paths import NOTEBOOKS
-from tests.conftest import client, listed, start_emulator_process
+from tests.support import client, listed, start_emulator_process
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 STEPS = [path for path in ORDER if path.name != "08_cleanup.ipynb"]
@@ -24,7 +24,7 @@ LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/sta
 
 def run_notebooks(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "helpers.runner", *map(str, args)],
+        [sys.executable, "-m", "helpers.cli.runner", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=900,
@@ -300,3 +300,10 @@ def test_committed_notebook_is_clean_and_follows_the_template(path):
         assert re.search(rf"^{name} = ", parameters.source, re.M), name
     assert any(c.cell_type == "markdown" and c.source.strip() == "## Check" for c in notebook.cells)
     assert "assert" in code[-1].source, "the last code cell checks the step"
+
+
+@pytest.mark.parametrize("path", ORDER, ids=lambda p: p.name)
+def test_a_notebook_opens_in_one_line(path):
+    """The backend, the state and the vanished-resource check are `workshop.resume`'s."""
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert not any("resources.check" in source or "state.load" in source for source in sources)

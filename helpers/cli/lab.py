@@ -7,14 +7,15 @@ import os
 import subprocess
 import sys
 
-from helpers.backend import EMULATOR_URL_VARIABLE, running_emulator
-from helpers.paths import NOTEBOOKS, workshop_dir
+from helpers import settings
+from helpers.backend import running_emulator
+from helpers.paths import NOTEBOOKS, emulator_log
 
 
 def main() -> int:
-    with running_emulator(workshop_dir() / ".workshop" / "emulator.log") as url:
+    with running_emulator(emulator_log()) as url:
         print(f"Local backend: {url}", flush=True)
-        env = {**os.environ, EMULATOR_URL_VARIABLE: url}
+        env = {**os.environ, settings.EMULATOR_URL: url}
         command = [
             sys.executable,
             "-m",

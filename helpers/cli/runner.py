@@ -1,6 +1,6 @@
 """Run the workshop headlessly: every notebook in order, with papermill.
 
-``python -m helpers.runner`` (what ``make run`` does) starts a local backend of its own,
+``python -m helpers.cli.runner`` (what ``make run`` does) starts a local backend of its own,
 gives the run a fresh state folder (so a fresh suffix: nothing collides with an earlier
 run), writes the executed notebooks there and prints one line per notebook. It stops at
 the first failing step, and then *always* runs the cleanup notebook, so a failed
@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import papermill
-import requests
 from papermill.exceptions import PapermillExecutionError
 
-from helpers.backend import AWS, EMULATOR_URL_VARIABLE, LOCAL, running_emulator
+from helpers import settings
+from helpers.backend import AWS, LOCAL, api_calls, running_emulator
 from helpers.display import Table
 from helpers.paths import NOTEBOOKS
 
 CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck cell
 CLEANUP = "08_cleanup.ipynb"
-STATS_PATH = "/_emulator/stats"
 
 
 @dataclass
@@ -66,23 +65,16 @@ def run_notebook(
 @contextmanager
 def _backend(name: str, out_dir: Path, emulator_url: str | None) -> Iterator[str | None]:
     """The environment the notebooks' kernels inherit: where state goes, which backend."""
-    os.environ["WORKSHOP_DIR"] = str(out_dir)
+    os.environ[settings.WORKSHOP_DIR] = str(out_dir)
     if name == AWS:
         yield None
     elif emulator_url:
-        os.environ[EMULATOR_URL_VARIABLE] = emulator_url
+        os.environ[settings.EMULATOR_URL] = emulator_url
         yield emulator_url
     else:
         with running_emulator(out_dir / "emulator.log") as url:
-            os.environ[EMULATOR_URL_VARIABLE] = url
+            os.environ[settings.EMULATOR_URL] = url
             yield url
-
-
-def _api_calls(url: str | None) -> int | None:
-    try:
-        return requests.get(url + STATS_PATH, timeout=5).json()["total"] if url else None
-    except (requests.RequestException, ValueError, KeyError):
-        return None
 
 
 def run(
@@ -109,19 +101,19 @@ def run(
         return results[-1]
 
     with _backend(backend, out_dir, emulator_url) as url:
-        calls_before = _api_calls(url)
+        calls_before = api_calls(url)
         for notebook in steps:
             if execute(notebook).status != "ok":
                 break
         if cleanup:
             execute(NOTEBOOKS / CLEANUP)
-        calls_after = _api_calls(url)
+        calls_after = api_calls(url)
     calls = calls_after - calls_before if None not in (calls_before, calls_after) else None
     return results, calls
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m helpers.cli.runner", description=__doc__)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: all, in order")
     parser.add_argument("--out", type=Path, help="folder for executed notebooks and state")
     parser.add_argument("--backend", choices=(LOCAL, AWS), default=LOCAL)

@@ -1,0 +1,144 @@
+"""Quickstart step 7, first part: the execution role AgentCore Runtime assumes for the agent.
+
+Least privilege: the agent may write its logs and traces, call its model, and use
+AgentCore Identity for this workshop's agent only.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from helpers.backend import Backend
+from helpers.credential_provider import CredentialProvider
+from helpers.display import Shown, Table, table
+from helpers.errors import explain
+from helpers.runtime import MODEL_ID, runtime_name
+from helpers.state import Kind, WorkshopState
+
+CROSS_REGION_PREFIXES = ("us", "eu", "apac", "global")
+POLICY_NAME = "AgentCoreIdentityAgent"
+
+
+@dataclass(frozen=True, repr=False)
+class ExecutionRole(Shown):
+    name: str
+    arn: str
+    policy: dict[str, Any]
+
+    def table(self) -> Table:
+        """The role's policy: one row per statement."""
+
+        def listed(value: str | list[str]) -> str:
+            return ", ".join(value) if isinstance(value, list) else value
+
+        return table(
+            [
+                {
+                    "Statement": s["Sid"],
+                    "Actions": listed(s["Action"]),
+                    "Resources": listed(s["Resource"]),
+                }
+                for s in self.policy["Statement"]
+            ]
+        )
+
+
+def _policy(backend: Backend, state: WorkshopState, provider: CredentialProvider) -> dict:
+    where = f"{backend.region}:{backend.account}"
+    geography, _, model = MODEL_ID.partition(".")  # a cross-region profile: "us." + the model
+    model = model if geography in CROSS_REGION_PREFIXES else MODEL_ID
+    directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
+    workloads = [directory, f"{directory}/workload-identity/{runtime_name(state)}-*"]
+    token_vault = provider.arn.split("/oauth2credentialprovider/")[0]
+    logs = f"arn:aws:logs:{where}:log-group:/aws/bedrock-agentcore/runtimes/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [logs, f"{logs}:log-stream:*"],
+            },
+            {
+                "Sid": "Traces",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",  # X-Ray has no resource-level permissions
+            },
+            {
+                "Sid": "Model",
+                "Effect": "Allow",
+                "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                "Resource": [
+                    f"arn:aws:bedrock:*::foundation-model/{model}",
+                    f"arn:aws:bedrock:{where}:inference-profile/{MODEL_ID}",
+                ],
+            },
+            {
+                "Sid": "WorkloadAccessTokens",
+                "Effect": "Allow",
+                "Action": [
+                    "bedrock-agentcore:GetWorkloadAccessToken",
+                    "bedrock-agentcore:GetWorkloadAccessTokenForJWT",
+                    "bedrock-agentcore:GetWorkloadAccessTokenForUserId",
+                ],
+                "Resource": workloads,
+            },
+            {
+                "Sid": "UserTokens",
+                "Effect": "Allow",
+                "Action": ["bedrock-agentcore:GetResourceOauth2Token"],
+                "Resource": [*workloads, token_vault, provider.arn],
+            },
+            {
+                "Sid": "ProviderSecret",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [provider.secret_arn],
+            },
+        ],
+    }
+
+
+def _trust_policy(backend: Backend) -> dict:
+    account = backend.account
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock-agentcore.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:aws:bedrock-agentcore:{backend.region}:{account}:*"
+                    },
+                },
+            }
+        ],
+    }
+
+
+def ensure_execution_role(
+    backend: Backend, state: WorkshopState, provider: CredentialProvider
+) -> ExecutionRole:
+    """The role AgentCore Runtime assumes to run the agent, with its policy (re)applied."""
+    iam = backend.client("iam")
+    name = f"AgentCoreWorkshopRuntime-{state.suffix}"
+    if state.get("execution_role") is None:
+        with explain(f"Creating the execution role {name}"):
+            iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=json.dumps(_trust_policy(backend)),
+                Description="Runs the AgentCore Identity workshop's agent",
+            )
+        state.record("execution_role", Kind.EXECUTION_ROLE, name=name)
+    policy = _policy(backend, state, provider)
+    with explain(f"Granting {name} what the agent needs"):
+        iam.put_role_policy(
+            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
+        )
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    return ExecutionRole(name, arn, policy)

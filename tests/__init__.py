@@ -1,0 +1,1 @@
+"""The workshop's tests: a package, so shared code is imported from `tests.support`."""

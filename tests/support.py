@@ -1,0 +1,220 @@
+"""What the tests share that is not a fixture: clients, factories, deploys, forgeries.
+
+Fixtures live in ``conftest.py``; everything a test module imports comes from here, so
+any single test file collects on its own.
+"""
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import jwt
+import pytest
+import requests
+from bedrock_agentcore.runtime.models import SESSION_HEADER
+from botocore.exceptions import ClientError
+from moto.utilities.utils import load_resource
+
+from helpers import authorizer, execution_role, packaging, runtime
+from helpers.backend import LOCAL_CREDENTIALS
+from helpers.paths import AGENT_DIR
+
+REGION = "us-east-1"
+AGENTS = Path(__file__).parent / "agents"
+
+
+def client(url: str, service: str, **options):
+    """A real boto3 client for ``service`` on the local backend at ``url``."""
+    return boto3.client(
+        service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS, **options
+    )
+
+
+def error_of(error: pytest.ExceptionInfo[ClientError] | ClientError) -> tuple[str, int]:
+    """The AWS error code and HTTP status botocore read from an error answer."""
+    response = (error.value if isinstance(error, pytest.ExceptionInfo) else error).response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def http_error_of(answer: requests.Response) -> tuple[int, str, str]:
+    """Status, ``x-amzn-ErrorType`` and message of an AWS error answered over plain HTTP."""
+    return answer.status_code, answer.headers.get("x-amzn-ErrorType", ""), answer.json()["message"]
+
+
+def listed(service_client, operation: str, key: str) -> list[dict]:
+    """Every item of a paginated list call (a shared backend holds more than a page)."""
+    pages = service_client.get_paginator(operation).paginate()
+    return [item for page in pages for item in page[key]]
+
+
+def start_emulator_process(env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``python -m emulator serve --port 0``, waited for until it prints its READY line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    line = process.stdout.readline()
+    assert line.startswith("READY http://127.0.0.1:"), line
+    return process, line.split()[1]
+
+
+def require_debian_package(found: bool, package: str) -> None:
+    """Skip where a Debian package is missing, except in CI, whose .ci/run installs it."""
+    if found:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"The Debian package {package} is missing: .ci/run must install it.")
+    pytest.skip(f"needs the Debian package {package} (apt-get install {package})")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# Cognito
+
+
+def pool_with_user(url: str, **client_config) -> dict:
+    """A user pool, an app client allowing USER_PASSWORD_AUTH, and a signed-in user."""
+    cognito = client(url, "cognito-idp")
+    pool = cognito.create_user_pool(PoolName=f"pool-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="c",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
+        **client_config,
+    )["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="alice")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="alice", Password="Passw0rd!=*", Permanent=True
+    )
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "alice", "PASSWORD": "Passw0rd!=*"},
+    )["AuthenticationResult"]
+    return {
+        "id": pool,
+        "client_id": client_id,
+        "discovery_url": f"{url}/{pool}/.well-known/openid-configuration",
+        "access_token": tokens["AccessToken"],
+        "id_token": tokens["IdToken"],
+    }
+
+
+def quickstart_authorizer(pool: dict) -> dict:
+    """The quickstart's authorizer: the pool's discovery URL, its app client allowed."""
+    authorizer = {"discoveryUrl": pool["discovery_url"], "allowedClients": [pool["client_id"]]}
+    return {"customJWTAuthorizer": authorizer}
+
+
+# Forged tokens: what a relying party must refuse
+
+
+def signed_with_motos_published_key(token: str) -> str:
+    """The same claims, signed with the private key that ships inside moto."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
+    return jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": "dummy"})
+
+
+def with_tampered_payload(token: str) -> str:
+    """The original signature over claims that name someone else."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["sub"] = "someone-else"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return f"{header}.{forged}.{signature}"
+
+
+def from_an_unknown_issuer(token: str) -> str:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["iss"] = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_elsewhere"
+    return jwt.encode(claims, "not-a-pool-key-but-long-enough-for-hmac", algorithm="HS256")
+
+
+# AgentCore Runtime
+
+
+def upload_agent(url: str, agent: str) -> dict[str, str]:
+    """Zip ``tests/agents/<agent>.py`` as ``main.py`` into an S3 bucket; return its location."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(AGENTS / f"{agent}.py", "main.py")
+    s3 = client(url, "s3")
+    bucket = f"test-agents-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=f"{agent}.zip", Body=archive.getvalue())
+    return {"bucket": bucket, "prefix": f"{agent}.zip"}
+
+
+def create_runtime(url: str, code: dict[str, str], **config) -> dict:
+    """CreateAgentRuntime for a code deployment, then wait until it settles."""
+    control = client(url, "bedrock-agentcore-control")
+    created = control.create_agent_runtime(
+        agentRuntimeName=f"test_{uuid.uuid4().hex[:10]}",
+        agentRuntimeArtifact={
+            "codeConfiguration": {
+                "code": {"s3": code},
+                "runtime": "PYTHON_3_11",
+                "entryPoint": ["main.py"],
+            }
+        },
+        roleArn="arn:aws:iam::123456789012:role/test-runtime",
+        networkConfiguration={"networkMode": "PUBLIC"},
+        **config,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = control.get_agent_runtime(agentRuntimeId=created["agentRuntimeId"])
+        if found["status"] not in ("CREATING", "UPDATING"):
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{created['agentRuntimeId']} did not settle")
+
+
+def invoke_with_bearer(
+    url: str, agent_runtime: dict, payload: dict, *, token: str | None, session: str | None = None
+) -> requests.Response:
+    """InvokeAgentRuntime over plain HTTP, as a caller with a bearer token (or none)."""
+    headers = {SESSION_HEADER: session or str(uuid.uuid4()), "Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    arn = quote(agent_runtime["agentRuntimeArn"], safe="")
+    return requests.post(
+        f"{url}/runtimes/{arn}/invocations",
+        params={"qualifier": "DEFAULT"},
+        headers=headers,
+        json=payload,
+        timeout=30,
+    )
+
+
+def deploy_agent(be, ws, pools, provider, source: Path = AGENT_DIR):
+    """What 06_launch does: role, package, upload, deploy, wait for READY."""
+    role = execution_role.ensure_execution_role(be, ws, provider)
+    archive = packaging.package(be, source, ws.path.parent / "build" / "agent.zip")
+    created = runtime.ensure_runtime(
+        be,
+        ws,
+        role_arn=role.arn,
+        code=packaging.upload(be, ws, archive),
+        authorizer=authorizer.jwt_authorizer(pools.runtime),
+        environment=runtime.agent_environment(provider, ws),
+    )
+    return runtime.wait_until_ready(be, created.id)
