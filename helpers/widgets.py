@@ -86,7 +86,7 @@ def consent_step(
             "Already connected: the token vault still holds your token from an earlier run."
         )
     if interactive:
-        display(f"Sign in as: {user.username}")
+        display(Note(f"Sign in as: {user.username}"))
         return authorization_panel(backend, authorization_url, binding, reinvoke)
     trip = sign_in_headlessly(authorization_url, user)
     return Note(f"Signed in as {user.username}: {trip.requests} requests, {trip.seconds:.2f} s")

@@ -26,7 +26,7 @@ PASSWORD = "Ext3rnal-passw0rd!"
 
 
 @pytest.fixture(scope="module")
-def world(emulator_url):
+def outbound(emulator_url):
     """The quickstart's outbound side: identity pool, its client, a provider, a workload."""
     cognito = client(emulator_url, "cognito-idp")
     control = client(emulator_url, "bedrock-agentcore-control")
@@ -84,17 +84,17 @@ def world(emulator_url):
     }
 
 
-def _wat(world, user_token: str) -> str:
-    data = client(world["url"], "bedrock-agentcore")
+def _wat(outbound, user_token: str) -> str:
+    data = client(outbound["url"], "bedrock-agentcore")
     return data.get_workload_access_token_for_jwt(
-        workloadName=world["workload"], userToken=user_token
+        workloadName=outbound["workload"], userToken=user_token
     )["workloadAccessToken"]
 
 
-def _ask(world, wat: str, **extra) -> dict:
-    answer = client(world["url"], "bedrock-agentcore").get_resource_oauth2_token(
+def _ask(outbound, wat: str, **extra) -> dict:
+    answer = client(outbound["url"], "bedrock-agentcore").get_resource_oauth2_token(
         workloadIdentityToken=wat,
-        resourceCredentialProviderName=world["provider"],
+        resourceCredentialProviderName=outbound["provider"],
         scopes=["openid"],
         oauth2Flow="USER_FEDERATION",
         **extra,
@@ -103,13 +103,13 @@ def _ask(world, wat: str, **extra) -> dict:
     return answer
 
 
-def _complete(world, session_uri: str, **identifier) -> None:
-    client(world["url"], "bedrock-agentcore").complete_resource_token_auth(
+def _complete(outbound, session_uri: str, **identifier) -> None:
+    client(outbound["url"], "bedrock-agentcore").complete_resource_token_auth(
         sessionUri=session_uri, userIdentifier=identifier
     )
 
 
-def _consent_until_return(world, authorization_url: str) -> tuple[str, str]:
+def _consent_until_return(outbound, authorization_url: str) -> tuple[str, str]:
     """Dave signs in; stop at the return URL. Returns it and the provider callback URL."""
     browser = requests.Session()
     page = browser.get(authorization_url)
@@ -130,27 +130,27 @@ def _session_of(return_url: str) -> str:
     return parse_qs(urlsplit(return_url).query)["session_id"][0]
 
 
-def _access_token_of_dave(token: str, world) -> dict:
+def _access_token_of_dave(token: str, outbound) -> dict:
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["username"] == "dave" and claims["client_id"] == world["dave"].client_id
+    assert claims["username"] == "dave" and claims["client_id"] == outbound["dave"].client_id
     return claims
 
 
-def test_the_sdk_decorator_gets_the_token_after_consent(world, monkeypatch, sdk_environment):
+def test_the_sdk_decorator_gets_the_token_after_consent(outbound, monkeypatch, sdk_environment):
     binding_port = free_port()
     binding_url = f"http://127.0.0.1:{binding_port}/oauth2/callback"
-    control = client(world["url"], "bedrock-agentcore-control")
+    control = client(outbound["url"], "bedrock-agentcore-control")
     control.update_workload_identity(
-        name=world["workload"], allowedResourceOauth2ReturnUrls=[RETURN_URL, binding_url]
+        name=outbound["workload"], allowedResourceOauth2ReturnUrls=[RETURN_URL, binding_url]
     )
     monkeypatch.setattr(sdk_identity, "DEFAULT_POLLING_INTERVAL_SECONDS", 0.1)
-    user_token = world["users"]["access_token"]
-    be = Backend("local", "us-east-1", world["url"], "test")
+    user_token = outbound["users"]["access_token"]
+    be = Backend("local", "us-east-1", outbound["url"], "test")
     binding = SessionBinding(be, binding_url, user_token).start()
     urls: list[str] = []
 
     @requires_access_token(
-        provider_name=world["provider"],
+        provider_name=outbound["provider"],
         scopes=["openid"],
         auth_flow="USER_FEDERATION",
         on_auth_url=urls.append,
@@ -163,7 +163,7 @@ def test_the_sdk_decorator_gets_the_token_after_consent(world, monkeypatch, sdk_
     results: list[str] = []
 
     def agent_request() -> None:
-        BedrockAgentCoreContext.set_workload_access_token(_wat(world, user_token))
+        BedrockAgentCoreContext.set_workload_access_token(_wat(outbound, user_token))
         results.append(asyncio.run(get_token()))
 
     worker = threading.Thread(target=agent_request)
@@ -173,37 +173,39 @@ def test_the_sdk_decorator_gets_the_token_after_consent(world, monkeypatch, sdk_
         while not urls and time.monotonic() < deadline:
             time.sleep(0.05)
         assert urls and "/identities/oauth2/authorize?request_uri=" in urls[0]
-        trip = sign_in_headlessly(urls[0], world["dave"])
+        trip = sign_in_headlessly(urls[0], outbound["dave"])
         assert trip.final_url.startswith(binding_url)
         worker.join(timeout=10)
     finally:
         binding.stop()
     assert results, "the decorated function never returned"
-    _access_token_of_dave(results[0], world)
+    _access_token_of_dave(results[0], outbound)
 
 
-def test_a_second_user_can_neither_bind_nor_see_the_first_users_session(world, emulator_url):
+def test_a_second_user_can_neither_bind_nor_see_the_first_users_session(outbound, emulator_url):
     alice = pool_with_user(emulator_url)["access_token"]
-    started = _ask(world, _wat(world, alice), resourceOauth2ReturnUrl=RETURN_URL)
-    returned, _ = _consent_until_return(world, started["authorizationUrl"])
+    started = _ask(outbound, _wat(outbound, alice), resourceOauth2ReturnUrl=RETURN_URL)
+    returned, _ = _consent_until_return(outbound, started["authorizationUrl"])
     mallory = pool_with_user(emulator_url)["access_token"]
     with pytest.raises(ClientError) as error:
-        _complete(world, _session_of(returned), userToken=mallory)
+        _complete(outbound, _session_of(returned), userToken=mallory)
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
     assert error.value.response["Error"]["Message"] == "Invalid or expired session"
-    mallory_wat = _wat(world, mallory)
+    mallory_wat = _wat(outbound, mallory)
     with pytest.raises(ClientError) as error:
-        _ask(world, mallory_wat, sessionUri=started["sessionUri"])
+        _ask(outbound, mallory_wat, sessionUri=started["sessionUri"])
     assert error.value.response["Error"]["Code"] == "ValidationException"
-    _complete(world, _session_of(returned), userToken=alice)
-    assert "accessToken" not in _ask(world, mallory_wat, resourceOauth2ReturnUrl=RETURN_URL)
-    _access_token_of_dave(_ask(world, _wat(world, alice))["accessToken"], world)
+    _complete(outbound, _session_of(returned), userToken=alice)
+    assert "accessToken" not in _ask(outbound, mallory_wat, resourceOauth2ReturnUrl=RETURN_URL)
+    _access_token_of_dave(_ask(outbound, _wat(outbound, alice))["accessToken"], outbound)
 
 
-def test_binding_needs_the_very_token_that_started_the_flow(world, emulator_url):
+def test_binding_needs_the_very_token_that_started_the_flow(outbound, emulator_url):
     users = pool_with_user(emulator_url)
-    started = _ask(world, _wat(world, users["access_token"]), resourceOauth2ReturnUrl=RETURN_URL)
-    returned, _ = _consent_until_return(world, started["authorizationUrl"])
+    started = _ask(
+        outbound, _wat(outbound, users["access_token"]), resourceOauth2ReturnUrl=RETURN_URL
+    )
+    returned, _ = _consent_until_return(outbound, started["authorizationUrl"])
     reminted = client(emulator_url, "cognito-idp").initiate_auth(
         ClientId=users["client_id"],
         AuthFlow="USER_PASSWORD_AUTH",
@@ -211,51 +213,53 @@ def test_binding_needs_the_very_token_that_started_the_flow(world, emulator_url)
     )["AuthenticationResult"]["AccessToken"]
     assert reminted != users["access_token"]
     with pytest.raises(ClientError) as error:
-        _complete(world, _session_of(returned), userToken=reminted)
+        _complete(outbound, _session_of(returned), userToken=reminted)
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
-    _complete(world, _session_of(returned), userToken=users["access_token"])
+    _complete(outbound, _session_of(returned), userToken=users["access_token"])
     with pytest.raises(ClientError) as error:  # a session binds once
-        _complete(world, _session_of(returned), userToken=users["access_token"])
+        _complete(outbound, _session_of(returned), userToken=users["access_token"])
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
-def test_user_id_sessions_bind_to_that_user_id(world):
-    data = client(world["url"], "bedrock-agentcore")
+def test_user_id_sessions_bind_to_that_user_id(outbound):
+    data = client(outbound["url"], "bedrock-agentcore")
     wat = data.get_workload_access_token_for_user_id(
-        workloadName=world["workload"], userId="user-42"
+        workloadName=outbound["workload"], userId="user-42"
     )["workloadAccessToken"]
-    started = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL)
-    returned, _ = _consent_until_return(world, started["authorizationUrl"])
+    started = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL)
+    returned, _ = _consent_until_return(outbound, started["authorizationUrl"])
     with pytest.raises(ClientError):
-        _complete(world, _session_of(returned), userId="user-43")
-    _complete(world, _session_of(returned), userId="user-42")
-    assert _ask(world, wat, sessionUri=started["sessionUri"])["accessToken"]
+        _complete(outbound, _session_of(returned), userId="user-43")
+    _complete(outbound, _session_of(returned), userId="user-42")
+    assert _ask(outbound, wat, sessionUri=started["sessionUri"])["accessToken"]
 
 
-def test_the_return_url_must_be_given_and_allowed(world):
-    wat = _wat(world, world["users"]["access_token"])
+def test_the_return_url_must_be_given_and_allowed(outbound):
+    wat = _wat(outbound, outbound["users"]["access_token"])
     with pytest.raises(ClientError) as error:
-        _ask(world, wat, forceAuthentication=True)
+        _ask(outbound, wat, forceAuthentication=True)
     assert error.value.response["Error"]["Message"] == (
         "You must provide a ResourceOauth2ReturnUrl to proceed with this flow"
     )
     with pytest.raises(ClientError) as error:
-        _ask(world, wat, forceAuthentication=True, resourceOauth2ReturnUrl="http://127.0.0.1:9/x")
+        _ask(
+            outbound, wat, forceAuthentication=True, resourceOauth2ReturnUrl="http://127.0.0.1:9/x"
+        )
     assert error.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_an_authorization_code_cannot_be_used_twice(world, emulator_url):
-    wat = _wat(world, pool_with_user(emulator_url)["access_token"])
-    started = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL)
-    _, callback = _consent_until_return(world, started["authorizationUrl"])
+def test_an_authorization_code_cannot_be_used_twice(outbound, emulator_url):
+    wat = _wat(outbound, pool_with_user(emulator_url)["access_token"])
+    started = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL)
+    _, callback = _consent_until_return(outbound, started["authorizationUrl"])
     replay = requests.get(callback, allow_redirects=False, timeout=5)
     assert replay.status_code == 400
     assert "Already used" in replay.text
 
 
-def test_a_tampered_state_is_refused(world, emulator_url):
-    wat = _wat(world, pool_with_user(emulator_url)["access_token"])
-    started = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL)
+def test_a_tampered_state_is_refused(outbound, emulator_url):
+    wat = _wat(outbound, pool_with_user(emulator_url)["access_token"])
+    started = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL)
     sent_on = requests.get(started["authorizationUrl"], allow_redirects=False, timeout=5)
     query = parse_qs(urlsplit(sent_on.headers["Location"]).query)
     callback = query["redirect_uri"][0] + "?code=made-up&state=" + query["state"][0][::-1]
@@ -264,48 +268,48 @@ def test_a_tampered_state_is_refused(world, emulator_url):
     assert "matches no authorization" in answer.text
 
 
-def test_abandoned_consent_leaves_no_token(world, emulator_url):
+def test_abandoned_consent_leaves_no_token(outbound, emulator_url):
     user_token = pool_with_user(emulator_url)["access_token"]
-    wat = _wat(world, user_token)
-    started = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL)
-    polled = _ask(world, wat, sessionUri=started["sessionUri"])
+    wat = _wat(outbound, user_token)
+    started = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL)
+    polled = _ask(outbound, wat, sessionUri=started["sessionUri"])
     assert polled["sessionStatus"] == "IN_PROGRESS" and "accessToken" not in polled
     with pytest.raises(ClientError):
-        _complete(world, started["sessionUri"], userToken=user_token)
-    again = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL)
+        _complete(outbound, started["sessionUri"], userToken=user_token)
+    again = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL)
     assert "accessToken" not in again and again["sessionUri"] != started["sessionUri"]
 
 
-def test_custom_state_and_parameters_are_carried_through(world, emulator_url):
+def test_custom_state_and_parameters_are_carried_through(outbound, emulator_url):
     user_token = pool_with_user(emulator_url)["access_token"]
     started = _ask(
-        world,
-        _wat(world, user_token),
+        outbound,
+        _wat(outbound, user_token),
         resourceOauth2ReturnUrl=RETURN_URL,
         customState="my-state-42",
         customParameters={"prompt": "login"},
     )
     sent_on = requests.get(started["authorizationUrl"], allow_redirects=False, timeout=5)
     assert parse_qs(urlsplit(sent_on.headers["Location"]).query)["prompt"] == ["login"]
-    returned, _ = _consent_until_return(world, started["authorizationUrl"])
+    returned, _ = _consent_until_return(outbound, started["authorizationUrl"])
     assert parse_qs(urlsplit(returned).query)["state"] == ["my-state-42"]
 
 
-def test_force_authentication_starts_over_despite_a_vaulted_token(world, emulator_url):
+def test_force_authentication_starts_over_despite_a_vaulted_token(outbound, emulator_url):
     user_token = pool_with_user(emulator_url)["access_token"]
-    wat = _wat(world, user_token)
-    started = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL)
-    returned, _ = _consent_until_return(world, started["authorizationUrl"])
-    _complete(world, _session_of(returned), userToken=user_token)
-    assert "accessToken" in _ask(world, wat)
-    forced = _ask(world, wat, resourceOauth2ReturnUrl=RETURN_URL, forceAuthentication=True)
+    wat = _wat(outbound, user_token)
+    started = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL)
+    returned, _ = _consent_until_return(outbound, started["authorizationUrl"])
+    _complete(outbound, _session_of(returned), userToken=user_token)
+    assert "accessToken" in _ask(outbound, wat)
+    forced = _ask(outbound, wat, resourceOauth2ReturnUrl=RETURN_URL, forceAuthentication=True)
     assert "authorizationUrl" in forced and "accessToken" not in forced
 
 
-def test_m2m_tokens_come_from_client_credentials_and_are_cached(world, emulator_url):
+def test_m2m_tokens_come_from_client_credentials_and_are_cached(outbound, emulator_url):
     cognito = client(emulator_url, "cognito-idp")
     machine = cognito.create_user_pool_client(
-        UserPoolId=world["dave"].pool_id,
+        UserPoolId=outbound["dave"].pool_id,
         ClientName="machine",
         GenerateSecret=True,
         AllowedOAuthFlows=["client_credentials"],
@@ -318,14 +322,14 @@ def test_m2m_tokens_come_from_client_credentials_and_are_cached(world, emulator_
         credentialProviderVendor="CustomOauth2",
         oauth2ProviderConfigInput={
             "customOauth2ProviderConfig": {
-                "oauthDiscovery": {"discoveryUrl": world["dave"].discovery_url},
+                "oauthDiscovery": {"discoveryUrl": outbound["dave"].discovery_url},
                 "clientId": machine["ClientId"],
                 "clientSecret": machine["ClientSecret"],
             }
         },
     )
     data = client(emulator_url, "bedrock-agentcore")
-    wat = data.get_workload_access_token(workloadName=world["workload"])["workloadAccessToken"]
+    wat = data.get_workload_access_token(workloadName=outbound["workload"])["workloadAccessToken"]
 
     def m2m() -> str:
         return data.get_resource_oauth2_token(

@@ -66,7 +66,7 @@ def nothing(found: dict[str, list[str]]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def backend_of_its_own():
+def separate_emulator_url():
     process, url = start_emulator_process()
     yield url
     process.send_signal(signal.SIGTERM)
@@ -74,9 +74,9 @@ def backend_of_its_own():
 
 
 @pytest.fixture(scope="module")
-def lifecycle(backend_of_its_own, tmp_path_factory):
+def lifecycle(separate_emulator_url, tmp_path_factory):
     """00 to 07 twice (keeping the resources), then 08 twice, all in one workshop folder."""
-    url = backend_of_its_own
+    url = separate_emulator_url
     out = tmp_path_factory.mktemp("workshop")
     first_copy = tmp_path_factory.mktemp("first-run")
     first = run_notebooks("--emulator", url, "--keep", "--out", out)
@@ -229,12 +229,12 @@ def test_no_secret_appears_in_any_executed_notebook(lifecycle):
 
 
 @pytest.mark.parametrize("last", ["01_setup_cognito", "04_credential_provider", "06_launch"])
-def test_cleanup_after_any_prefix_leaves_nothing(backend_of_its_own, tmp_path, last):
+def test_cleanup_after_any_prefix_leaves_nothing(separate_emulator_url, tmp_path, last):
     prefix = [path for path in STEPS if path.stem <= last]
-    result = run_notebooks("--emulator", backend_of_its_own, "--out", tmp_path, *prefix)
+    result = run_notebooks("--emulator", separate_emulator_url, "--out", tmp_path, *prefix)
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(r"08_cleanup\.ipynb\s+ok", result.stdout)
-    assert nothing(inventory(backend_of_its_own))
+    assert nothing(inventory(separate_emulator_url))
     assert not (tmp_path / ".workshop" / "state.json").exists()
 
 
@@ -246,12 +246,12 @@ def _prerequisites_with(path: Path, source: str, index: int) -> Path:
     return path
 
 
-def test_a_failing_step_still_cleans_up_and_names_the_cell(backend_of_its_own, tmp_path):
+def test_a_failing_step_still_cleans_up_and_names_the_cell(separate_emulator_url, tmp_path):
     broken = _prerequisites_with(
         tmp_path / "02_broken.ipynb", "raise RuntimeError('step did not work')", index=-1
     )
     steps = [STEPS[0], STEPS[1], broken, STEPS[4]]
-    result = run_notebooks("--emulator", backend_of_its_own, "--out", tmp_path / "out", *steps)
+    result = run_notebooks("--emulator", separate_emulator_url, "--out", tmp_path / "out", *steps)
     assert result.returncode == 1
     assert re.search(r"02_broken\.ipynb\s+FAILED", result.stdout)
     assert STEPS[4].name not in result.stdout  # nothing runs after the failure …
@@ -259,16 +259,16 @@ def test_a_failing_step_still_cleans_up_and_names_the_cell(backend_of_its_own, t
     assert "`raise RuntimeError('step did not work')`: RuntimeError: step did not work" in (
         result.stderr
     )
-    assert nothing(inventory(backend_of_its_own))
+    assert nothing(inventory(separate_emulator_url))
 
 
-def test_runner_fails_a_cell_that_hangs(backend_of_its_own, tmp_path):
+def test_runner_fails_a_cell_that_hangs(separate_emulator_url, tmp_path):
     hanging = _prerequisites_with(
         tmp_path / "98_hangs.ipynb", "import time\ntime.sleep(60)", index=2
     )
     result = run_notebooks(
         "--emulator",
-        backend_of_its_own,
+        separate_emulator_url,
         "--keep",
         "--cell-timeout",
         "3",
