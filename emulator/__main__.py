@@ -2,6 +2,7 @@
 
 import argparse
 
+from emulator.cognito.patches import IncompatibleMoto
 from emulator.server import serve
 
 
@@ -11,7 +12,10 @@ def main() -> None:
     serve_cmd = commands.add_parser("serve", help="run the local backend in the foreground")
     serve_cmd.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     args = parser.parse_args()
-    serve(args.port)
+    try:
+        serve(args.port)
+    except IncompatibleMoto as error:
+        raise SystemExit(f"The local backend cannot start: {error}") from error
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from emulator.wsgi import aws_error, json_response
+from emulator.exceptions import ValidationException
+from emulator.wsgi import json_response
 
 PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<operation>converse|converse-stream)$")
 NO_TOOLS_ANSWER = (
@@ -101,9 +102,7 @@ def app(environ: dict, start_response):
     except (ValueError, KeyError):
         messages = None
     if match is None or request.method != "POST" or not messages:
-        return aws_error("ValidationException", "A Converse request needs messages.")(
-            environ, start_response
-        )
+        raise ValidationException("A Converse request needs messages.")
     content, stop = reply(body)
     usage = _usage(body, content)
     if match["operation"] == "converse":

@@ -2,9 +2,12 @@
 
 Requests are routed by path (and, where a path could also be an S3 bucket, by the SigV4
 service in the Authorization header). Anything we do not handle goes to moto, which in
-turn routes by the SigV4 credential scope, as its own server does.
+turn routes by the SigV4 credential scope, as its own server does. Our routes answer
+errors in one place: an `AwsError` in AWS's shape, anything else (a bug of ours) as a 500
+after its traceback is logged.
 """
 
+import logging
 import os
 import re
 import signal
@@ -21,13 +24,14 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from emulator import bedrock, cognito, hosted_ui, identity, runtime, site
+from emulator import bedrock, identity, runtime, site
+from emulator.cognito import discovery, patches
+from emulator.cognito import routes as hosted_ui
+from emulator.endpoints import HEALTH_PATH, HOST, SERVICE_NAME, STATS_PATH
+from emulator.exceptions import AwsError, internal_error, log
 from emulator.identity import browser
 from emulator.wsgi import WSGIApp, json_response
 
-HOST = "127.0.0.1"
-HEALTH_PATH = "/_emulator/health"
-STATS_PATH = "/_emulator/stats"
 INSTANCE = uuid.uuid4().hex
 SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
@@ -58,7 +62,7 @@ CALLS = _Calls()
 
 
 def _health(environ: dict, start_response) -> list[bytes]:
-    body = {"service": "agentcore-workshop-emulator", "instance": INSTANCE, "pid": os.getpid()}
+    body = {"service": SERVICE_NAME, "instance": INSTANCE, "pid": os.getpid()}
     return json_response(body)(environ, start_response)
 
 
@@ -89,7 +93,7 @@ def _path(environ: dict) -> str:
 ROUTES: list[Route] = [
     (lambda env: _path(env) == HEALTH_PATH, _health),
     (lambda env: _path(env) == STATS_PATH, CALLS.app),
-    (lambda env: _is_get(env) and cognito.WELL_KNOWN.match(_path(env)), cognito.well_known),
+    (lambda env: _is_get(env) and discovery.WELL_KNOWN.match(_path(env)), discovery.well_known),
     (lambda env: _path(env).startswith(hosted_ui.PREFIX + "/"), hosted_ui.app),
     (
         lambda env: (
@@ -109,12 +113,27 @@ ROUTES: list[Route] = [
 ]
 
 
+def answered(handler: WSGIApp) -> WSGIApp:
+    """``handler`` with its errors answered as AWS answers them, bugs logged first."""
+
+    def guarded(environ: dict, start_response):
+        try:
+            return handler(environ, start_response)
+        except AwsError as error:
+            return error.response()(environ, start_response)
+        except Exception as error:
+            return internal_error(error).response()(environ, start_response)
+
+    return guarded
+
+
 def build_app() -> WSGIApp:
     moto_app = DomainDispatcherApplication(create_backend_app)
+    routes = [(matches, answered(handler)) for matches, handler in ROUTES]
 
     def dispatch(environ: dict, start_response):
         CALLS.count(environ)
-        for matches, handler in ROUTES:
+        for matches, handler in routes:
             if matches(environ):
                 return handler(environ, start_response)
         return moto_app(environ, start_response)
@@ -126,11 +145,21 @@ def _stop(signum, frame) -> None:
     raise SystemExit(0)
 
 
+def _log_to_stderr() -> None:
+    """Our own log (handler tracebacks) to stderr, the backend's log file; moto's untouched."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def serve(port: int = 0) -> None:
     """Serve until SIGTERM/SIGINT; print ``READY <url>`` once the socket accepts connections."""
+    _log_to_stderr()
+    patches.install()  # refuses a moto it does not fit, before anything is served
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
     site.base_url = f"http://{HOST}:{server.server_port}"
-    cognito.install()
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print(f"READY {site.base_url}", flush=True)

@@ -1,13 +1,13 @@
 """Serving AWS operations moto lacks, the way moto serves its own.
 
 A `ModelResponse` is a moto `BaseResponse`: moto finds the operation from method and path,
-parses the request and serializes the result with botocore's service model, and turns a
-`ServiceException` into the error botocore expects. This module adds what only a server
-checks (lengths, patterns and enums from the model) and a WSGI app per response class.
+parses the request and serializes the result with botocore's service model. This module
+adds what only a server checks (lengths, patterns and enums from the model), answers our
+`AwsError`s with the emulator's one serializer, and makes a WSGI app per response class
+that lets any other exception through to `emulator.server`, which logs it.
 """
 
 import base64
-import json
 import re
 from typing import Any
 
@@ -21,7 +21,12 @@ from moto.core.utils import (
 )
 from moto.moto_server.werkzeug_app import BackendRequest
 
-from emulator.exceptions import InternalServerException, ValidationException
+from emulator.exceptions import (
+    AwsError,
+    NotImplementedByThisBackend,
+    Serialized,
+    ValidationException,
+)
 
 
 class _Errors(ValidationErrors):
@@ -42,6 +47,12 @@ class ServerValidator(ParamValidator):
         self._validate(params, shape, errors, name="")
         return errors
 
+    def _validate(self, params: Any, shape, errors, name: str) -> None:
+        super()._validate(params, shape, errors, name)
+        measured = _SIZES.get(shape.type_name)
+        if measured is not None and isinstance(params, measured[0]):
+            self._constraints(params, measured[1](params), shape, errors, name)
+
     def _constraints(self, value: Any, size: int, shape, errors, name: str) -> None:
         meta = shape.metadata
         if "max" in meta and size > meta["max"]:
@@ -53,25 +64,15 @@ class ServerValidator(ParamValidator):
                 name, "constraint", rule=f"Member must match the pattern {meta['pattern']}"
             )
 
-    def _validate_string(self, param, shape, errors, name):
-        super()._validate_string(param, shape, errors, name)
-        if isinstance(param, str):
-            self._constraints(param, len(param), shape, errors, name)
 
-    def _validate_list(self, param, shape, errors, name):
-        super()._validate_list(param, shape, errors, name)
-        if isinstance(param, list | tuple):
-            self._constraints(None, len(param), shape, errors, name)
-
-    def _validate_map(self, param, shape, errors, name):
-        super()._validate_map(param, shape, errors, name)
-        if isinstance(param, dict):
-            self._constraints(None, len(param), shape, errors, name)
-
-    def _validate_integer(self, param, shape, errors, name):
-        super()._validate_integer(param, shape, errors, name)
-        if isinstance(param, int):
-            self._constraints(None, param, shape, errors, name)
+# What a model's "max" bounds, by shape type: a string's length, a list's or map's size,
+# an integer's value (botocore itself checks only "min").
+_SIZES: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "string": (str, len),
+    "list": ((list, tuple), len),
+    "map": (dict, len),
+    "integer": (int, int),
+}
 
 
 def _matches(pattern: str, value: str) -> bool:
@@ -110,24 +111,26 @@ class ModelResponse(BaseResponse):
         super().__init__(service_name=self.SERVICE)
         self.automated_parameter_parsing = True
 
-    def call_action(self):
+    def call_action(self) -> Serialized:
+        try:
+            self._validate()
+            return super().call_action()
+        except AwsError as error:  # not a moto ServiceException: moto lets it through
+            return error.serialized()
+
+    def _validate(self) -> None:
         action = self._get_action()
         if not action or not hasattr(self, camelcase_to_underscores(action)):
-            message = (
+            raise NotImplementedByThisBackend(
                 f"The local backend does not implement {action or self.method + ' ' + self.path}."
             )
-            body = json.dumps({"message": message})
-            return 501, {"x-amzn-ErrorType": "NotImplementedException"}, body
         operation = get_service_model(self.SERVICE).operation_model(action)
         report = ServerValidator().validate(self.params, operation.input_shape)
         if report.has_errors():
             problems = report.generate_report().splitlines()
-            message = f"{len(problems)} validation error(s) detected: " + "; ".join(problems)
-            return self.serialized(ActionResult(ValidationException(message)))
-        try:
-            return super().call_action()
-        except Exception as error:  # our bug, reported the way AWS reports its own
-            return self.serialized(ActionResult(InternalServerException(repr(error))))
+            raise ValidationException(
+                f"{len(problems)} validation error(s) detected: " + "; ".join(problems)
+            )
 
     def paginated(self, items: list, result_key: str, name_of) -> ActionResult:
         """``items`` as a List* answer, paged by the request's maxResults and nextToken."""
@@ -140,6 +143,7 @@ class ModelResponse(BaseResponse):
 def wsgi_app(response_class: type[ModelResponse]) -> Flask:
     """A WSGI app that hands every request to ``response_class``, as moto's server does."""
     app = Flask(response_class.__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = True  # to emulator.server, which logs them
     app.request_class = BackendRequest
     app.add_url_rule(
         "/<path:path>",

@@ -11,10 +11,3 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 def json_response(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-def aws_error(code: str, message: str, status: int = 400) -> Response:
-    """An error shaped the way botocore parses JSON-protocol errors into ``ClientError``."""
-    response = json_response({"__type": code, "message": message}, status)
-    response.headers["x-amzn-ErrorType"] = code
-    return response

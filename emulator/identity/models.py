@@ -9,12 +9,13 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from moto.core.base_backend import BaseBackend
 
-from emulator import cognito, secrets, site
+from emulator import secrets, site
 from emulator.backends import agentcore_backends
+from emulator.cognito.discovery import verify_user_token
 from emulator.exceptions import (
     AccessDeniedException,
     ConflictException,
@@ -40,6 +41,7 @@ INCLUDED_CONFIG_KEY = "includedOauth2ProviderConfig"
 SECRET_JSON_KEY = "client_secret"
 API_KEY_JSON_KEY = "api_key_value"
 TOKEN_VAULT = "default"
+T = TypeVar("T")
 
 
 def sha256(text: str) -> str:
@@ -119,6 +121,17 @@ class ApiKeyProvider:
         }
 
 
+def _found(items: dict[str, T], name: str, what: str) -> T:
+    if name not in items:
+        raise ResourceNotFoundException(f"{what} {name} not found.")
+    return items[name]
+
+
+def _unused(items: dict[str, Any], name: str, what: str) -> None:
+    if name in items:
+        raise ConflictException(f"A {what} named {name} already exists.")
+
+
 def _config_output(config: dict[str, Any]) -> dict[str, Any]:
     """What AWS shows of a provider config: discovery and client id, never the secret."""
     if "oauthDiscovery" in config:
@@ -150,14 +163,24 @@ class IdentityBackend(BaseBackend):
     def _secret_name(self, kind: str, name: str) -> str:
         return f"bedrock-agentcore-identity!{TOKEN_VAULT}/{kind}/{name}"
 
+    def _store_secret(self, kind: str, name: str, value: dict[str, str]) -> str:
+        return secrets.store(
+            self.account_id, self.region_name, self._secret_name(kind, name), value
+        )
+
+    def _read_secret(self, kind: str, name: str) -> dict[str, str]:
+        return secrets.read(self.account_id, self.region_name, self._secret_name(kind, name))
+
+    def _delete_secret(self, kind: str, name: str) -> None:
+        secrets.delete(self.account_id, self.region_name, self._secret_name(kind, name))
+
     # Workload identities
 
     def create_workload_identity(
         self, name: str, return_urls: list[str] | None, linked_to: str | None = None
     ) -> WorkloadIdentity:
         with self.lock:
-            if name in self.workload_identities:
-                raise ConflictException(f"A workload identity named {name} already exists.")
+            _unused(self.workload_identities, name, "workload identity")
             resource = f"workload-identity-directory/default/workload-identity/{name}"
             arn = self._arn("bedrock-agentcore", resource)
             identity = WorkloadIdentity(name, arn, return_urls or [], linked_to)
@@ -165,9 +188,7 @@ class IdentityBackend(BaseBackend):
         return identity
 
     def get_workload_identity(self, name: str) -> WorkloadIdentity:
-        if name not in self.workload_identities:
-            raise ResourceNotFoundException(f"Workload identity {name} not found.")
-        return self.workload_identities[name]
+        return _found(self.workload_identities, name, "Workload identity")
 
     def update_workload_identity(
         self, name: str, return_urls: list[str] | None
@@ -204,13 +225,9 @@ class IdentityBackend(BaseBackend):
     ) -> Oauth2Provider:
         key, config = self._config_for(vendor, config_input)
         with self.lock:
-            if name in self.oauth2_providers:
-                raise ConflictException(f"A credential provider named {name} already exists.")
-            secret_arn = secrets.store(
-                self.account_id,
-                self.region_name,
-                self._secret_name("oauth2", name),
-                {SECRET_JSON_KEY: config.get("clientSecret", "")},
+            _unused(self.oauth2_providers, name, "credential provider")
+            secret_arn = self._store_secret(
+                "oauth2", name, {SECRET_JSON_KEY: config.get("clientSecret", "")}
             )
             resource = f"token-vault/{TOKEN_VAULT}/oauth2credentialprovider/{name}"
             provider = Oauth2Provider(
@@ -225,9 +242,7 @@ class IdentityBackend(BaseBackend):
         return provider
 
     def get_oauth2_credential_provider(self, name: str) -> Oauth2Provider:
-        if name not in self.oauth2_providers:
-            raise ResourceNotFoundException(f"Credential provider {name} not found.")
-        return self.oauth2_providers[name]
+        return _found(self.oauth2_providers, name, "Credential provider")
 
     def update_oauth2_credential_provider(
         self, name: str, vendor: str, config_input: dict[str, Any]
@@ -235,12 +250,7 @@ class IdentityBackend(BaseBackend):
         provider = self.get_oauth2_credential_provider(name)
         key, config = self._config_for(vendor, config_input)
         if "clientSecret" in config:
-            secrets.store(
-                self.account_id,
-                self.region_name,
-                self._secret_name("oauth2", name),
-                {SECRET_JSON_KEY: config["clientSecret"]},
-            )
+            self._store_secret("oauth2", name, {SECRET_JSON_KEY: config["clientSecret"]})
         provider.vendor, provider.config_key = vendor, key
         provider.config = {k: v for k, v in config.items() if k != "clientSecret"}
         provider.updated = now()
@@ -249,38 +259,29 @@ class IdentityBackend(BaseBackend):
     def delete_oauth2_credential_provider(self, name: str) -> None:
         self.get_oauth2_credential_provider(name)
         self.oauth2_providers.pop(name, None)
-        secrets.delete(self.account_id, self.region_name, self._secret_name("oauth2", name))
+        self._delete_secret("oauth2", name)
 
     def client_secret(self, provider: Oauth2Provider) -> str:
-        name = self._secret_name("oauth2", provider.name)
-        return secrets.read(self.account_id, self.region_name, name)[SECRET_JSON_KEY]
+        return self._read_secret("oauth2", provider.name)[SECRET_JSON_KEY]
 
     # API-key credential providers
 
     def create_api_key_credential_provider(self, name: str, api_key: str) -> ApiKeyProvider:
         with self.lock:
-            if name in self.api_key_providers:
-                raise ConflictException(f"A credential provider named {name} already exists.")
-            secret_arn = secrets.store(
-                self.account_id,
-                self.region_name,
-                self._secret_name("apikey", name),
-                {API_KEY_JSON_KEY: api_key},
-            )
+            _unused(self.api_key_providers, name, "credential provider")
+            secret_arn = self._store_secret("apikey", name, {API_KEY_JSON_KEY: api_key})
             resource = f"token-vault/{TOKEN_VAULT}/apikeycredentialprovider/{name}"
             provider = ApiKeyProvider(name, self._arn("acps", resource), secret_arn)
             self.api_key_providers[name] = provider
         return provider
 
     def get_api_key_credential_provider(self, name: str) -> ApiKeyProvider:
-        if name not in self.api_key_providers:
-            raise ResourceNotFoundException(f"Credential provider {name} not found.")
-        return self.api_key_providers[name]
+        return _found(self.api_key_providers, name, "Credential provider")
 
     def delete_api_key_credential_provider(self, name: str) -> None:
         self.get_api_key_credential_provider(name)
         self.api_key_providers.pop(name, None)
-        secrets.delete(self.account_id, self.region_name, self._secret_name("apikey", name))
+        self._delete_secret("apikey", name)
 
     def get_token_vault(self, vault_id: str | None) -> dict[str, Any]:
         if vault_id not in (None, TOKEN_VAULT):
@@ -309,7 +310,7 @@ class IdentityBackend(BaseBackend):
 
     def workload_access_token_for_jwt(self, workload: str, user_token: str) -> str:
         try:
-            claims = cognito.verify_user_token(user_token)
+            claims = verify_user_token(user_token)
         except ValueError as error:
             raise UnauthorizedException(f"The user token is not valid: {error}.") from error
         return self.workload_access_token(
@@ -370,8 +371,7 @@ class IdentityBackend(BaseBackend):
     def get_resource_api_key(self, workload_token: str, provider_name: str) -> str:
         self.read_workload_access_token(workload_token)
         provider = self.get_api_key_credential_provider(provider_name)
-        name = self._secret_name("apikey", provider.name)
-        return secrets.read(self.account_id, self.region_name, name)[API_KEY_JSON_KEY]
+        return self._read_secret("apikey", provider.name)[API_KEY_JSON_KEY]
 
 
 identity_backends = agentcore_backends(IdentityBackend)

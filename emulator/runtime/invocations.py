@@ -12,14 +12,24 @@ from typing import Any
 
 import jwt
 import requests
+from bedrock_agentcore.runtime.models import (
+    ACCESS_TOKEN_HEADER,
+    AUTHORIZATION_HEADER,
+    REQUEST_ID_HEADER,
+    SESSION_HEADER,
+)
 from werkzeug.wrappers import Request, Response
 
+from emulator.exceptions import (
+    AccessDeniedException,
+    ResourceNotFoundException,
+    RuntimeClientError,
+    UnauthorizedException,
+    ValidationException,
+)
 from emulator.identity.models import sha256
 from emulator.runtime.models import AgentRuntime, runtime_backends
-from emulator.wsgi import aws_error
 
-SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
-REQUEST_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
 USER_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
 CUSTOM_HEADER_PREFIX = "x-amzn-bedrock-agentcore-runtime-custom-"
 MIN_SESSION_ID = 33
@@ -27,15 +37,6 @@ METHOD_MISMATCH = (
     "Authorization method mismatch. The agent is configured for a different authorization "
     "method than what was used in your request (OAuth or SigV4)."
 )
-
-
-class Rejected(Exception):
-    def __init__(self, code: str, message: str, status: int):
-        super().__init__(message)
-        self.code, self.status = code, status
-
-    def response(self) -> Response:
-        return aws_error(self.code, str(self), self.status)
 
 
 class _Discovery:
@@ -61,10 +62,6 @@ class _Discovery:
 _discovery = _Discovery()
 
 
-def _unauthorized(message: str) -> Rejected:
-    return Rejected("UnauthorizedException", message, 401)
-
-
 def check_bearer_token(authorizer: dict[str, Any], token: str) -> dict[str, Any]:
     """The token's claims if the runtime's JWT authorizer lets it in."""
     try:
@@ -78,20 +75,20 @@ def check_bearer_token(authorizer: dict[str, Any], token: str) -> dict[str, Any]
             options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
         )
     except (requests.RequestException, ValueError, KeyError) as error:
-        raise _unauthorized(
+        raise UnauthorizedException(
             f"Could not read the authorizer's discovery document: {error}"
         ) from error
     except jwt.PyJWTError as error:
-        raise _unauthorized(f"Invalid bearer token: {error}") from error
+        raise UnauthorizedException(f"Invalid bearer token: {error}") from error
     if (clients := authorizer.get("allowedClients")) and claims.get("client_id") not in clients:
-        raise _unauthorized("Claim 'client_id' value mismatch with configuration.")
+        raise UnauthorizedException("Claim 'client_id' value mismatch with configuration.")
     audience = claims.get("aud", [])
     audience = [audience] if isinstance(audience, str) else audience
     if (allowed := authorizer.get("allowedAudience")) and not set(audience) & set(allowed):
-        raise _unauthorized("Claim 'aud' value mismatch with configuration.")
+        raise UnauthorizedException("Claim 'aud' value mismatch with configuration.")
     scopes = set(claims.get("scope", "").split())
     if (allowed := authorizer.get("allowedScopes")) and not scopes & set(allowed):
-        raise _unauthorized("Claim 'scope' value mismatch with configuration.")
+        raise UnauthorizedException("Claim 'scope' value mismatch with configuration.")
     return claims
 
 
@@ -99,35 +96,35 @@ def _find_runtime(request: Request) -> AgentRuntime:
     arn = request.path[len("/runtimes/") : -len("/invocations")]
     parts = arn.split(":")
     if len(parts) != 6 or not parts[5].startswith("runtime/"):
-        raise Rejected("ValidationException", f"{arn!r} is not an agent runtime ARN.", 400)
+        raise ValidationException(f"{arn!r} is not an agent runtime ARN.")
     account_backends = runtime_backends.get(parts[4])
     backend = dict.get(account_backends, parts[3]) if account_backends else None
     runtime = backend.find_by_arn(arn) if backend else None
     if runtime is None:
-        raise Rejected("ResourceNotFoundException", f"No agent runtime {arn}.", 404)
+        raise ResourceNotFoundException(f"No agent runtime {arn}.")
     if request.args.get("qualifier", "DEFAULT") != "DEFAULT":
-        raise Rejected("ResourceNotFoundException", "No such endpoint for this runtime.", 404)
+        raise ResourceNotFoundException("No such endpoint for this runtime.")
     return runtime
 
 
 def _workload_access_token(runtime: AgentRuntime, request: Request) -> str | None:
     """Authenticate the caller; the token the agent gets for them (None: SigV4, no user id)."""
-    authorization = request.headers.get("Authorization", "")
+    authorization = request.headers.get(AUTHORIZATION_HEADER, "")
     identity = runtime_backends[runtime.account][runtime.region].identity
     authorizer = runtime.authorizer
     if authorizer is None:
         if not authorization:
-            raise Rejected("AccessDeniedException", "Missing Authentication Token", 403)
+            raise AccessDeniedException("Missing Authentication Token")
         if not authorization.startswith("AWS4-HMAC-SHA256"):
-            raise Rejected("AccessDeniedException", METHOD_MISMATCH, 403)
+            raise AccessDeniedException(METHOD_MISMATCH)
         user_id = request.headers.get(USER_ID_HEADER)
         if user_id is None:
             return None
         return identity.service_workload_access_token(runtime.id, user_id=user_id)
     if authorization.startswith("AWS4-HMAC-SHA256"):
-        raise Rejected("AccessDeniedException", METHOD_MISMATCH, 403)
+        raise AccessDeniedException(METHOD_MISMATCH)
     if not authorization.startswith("Bearer "):
-        raise _unauthorized("Missing bearer token.")
+        raise UnauthorizedException("Missing bearer token.")
     bearer = authorization.removeprefix("Bearer ").strip()
     claims = check_bearer_token(authorizer, bearer)
     return identity.service_workload_access_token(
@@ -151,48 +148,45 @@ def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wa
     headers[SESSION_HEADER] = session
     headers[REQUEST_ID_HEADER] = str(uuid.uuid4())
     if wat is not None:
-        headers["WorkloadAccessToken"] = wat
+        headers[ACCESS_TOKEN_HEADER] = wat
     return headers
 
 
-def _runtime_client_error(message: str) -> Rejected:
-    return Rejected("RuntimeClientError", message, 424)
+def _forward(runtime: AgentRuntime, request: Request, session: str) -> requests.Response:
+    """The agent's answer, streaming; refused as AWS refuses when the agent cannot answer."""
+    wat = _workload_access_token(runtime, request)
+    process = runtime.process
+    if process is None or not process.alive():
+        raise RuntimeClientError(f"The agent runtime is {runtime.status}, not serving.")
+    try:
+        upstream = requests.post(
+            f"{process.url}/invocations",
+            data=request.get_data(),
+            headers=_forwarded_headers(runtime, request, session, wat),
+            stream=True,
+            timeout=(5, 900),
+        )
+    except requests.RequestException as error:
+        raise RuntimeClientError(f"The agent did not answer: {error}") from error
+    if upstream.status_code >= 400:
+        upstream.close()
+        raise RuntimeClientError(
+            f"Received error ({upstream.status_code}) from runtime. "
+            "Please check your CloudWatch logs for more information."
+        )
+    return upstream
 
 
 def app(environ: dict, start_response):
     """POST /runtimes/<url-encoded runtime ARN>/invocations[?qualifier=DEFAULT]."""
     request = Request(environ)
-    try:
-        runtime = _find_runtime(request)
-        session = request.headers.get(SESSION_HEADER, "")
-        if len(session) < MIN_SESSION_ID:
-            raise Rejected(
-                "ValidationException",
-                f"{SESSION_HEADER} must be at least {MIN_SESSION_ID} characters long.",
-                400,
-            )
-        wat = _workload_access_token(runtime, request)
-        process = runtime.process
-        if process is None or not process.alive():
-            raise _runtime_client_error(f"The agent runtime is {runtime.status}, not serving.")
-        try:
-            upstream = requests.post(
-                f"{process.url}/invocations",
-                data=request.get_data(),
-                headers=_forwarded_headers(runtime, request, session, wat),
-                stream=True,
-                timeout=(5, 900),
-            )
-        except requests.RequestException as error:
-            raise _runtime_client_error(f"The agent did not answer: {error}") from error
-        if upstream.status_code >= 400:
-            upstream.close()
-            raise _runtime_client_error(
-                f"Received error ({upstream.status_code}) from runtime. "
-                "Please check your CloudWatch logs for more information."
-            )
-    except Rejected as rejection:
-        return rejection.response()(environ, start_response)
+    runtime = _find_runtime(request)
+    session = request.headers.get(SESSION_HEADER, "")
+    if len(session) < MIN_SESSION_ID:
+        raise ValidationException(
+            f"{SESSION_HEADER} must be at least {MIN_SESSION_ID} characters long."
+        )
+    upstream = _forward(runtime, request, session)
 
     def relay():
         try:

@@ -1,56 +1,33 @@
-"""The Cognito hosted UI and OAuth 2.0 endpoints of pools with a domain (moto has none).
+"""The OAuth 2.0 grants of the hosted UI, as authlib models them, over moto's pools.
 
-Lives at ``/_cognito/<domain>/`` on this server (on AWS: ``https://<domain>.auth.<region>
-.amazoncognito.com/``). The protocol (authorization code with PKCE, refresh token, client
-credentials, client authentication, error responses) is authlib's; this module supplies
-what Cognito keeps: clients, users and keys from moto's pools, the classic login form,
-and tokens shaped and signed as Cognito's.
+authlib does the protocol (RFC 6749 authorization code and refresh token, RFC 7636 PKCE,
+client credentials, client authentication, error responses); this module keeps what
+Cognito keeps: its clients and users are moto's, and its tokens are shaped and signed as
+Cognito's (see ``_tokens``).
 """
 
 import hmac
-import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 
-from authlib.common.encoding import to_unicode
-from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, grants, scope_to_list
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
-from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Flask, jsonify, make_response, redirect, render_template_string, request
 from joserfc import jwt
-from moto.cognitoidp.models import CognitoIdpUserPool, UserStatus, cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 
-from emulator import cognito
 from emulator.backends import every_backend
+from emulator.cognito.discovery import issuer
 
-CODE_LIFETIME = 300  # seconds, as Cognito's authorization codes
+# Cognito's authorization codes are single-use and expire after five minutes (Amazon
+# Cognito developer guide, "Authorize endpoint").
+CODE_LIFETIME = 300
+# Client-credentials access tokens live one hour, Cognito's default access-token validity.
 TOKEN_LIFETIME = 3600
-CSRF_COOKIE = "XSRF-TOKEN"
-
-LOGIN_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Signin</title>
-<style>body{font-family:sans-serif;max-width:22em;margin:4em auto}
-input{width:100%;margin:.3em 0 1em} .error{color:#b00}</style></head>
-<body><h2>Sign in with your username and password</h2>
-<p class="note">Local backend: a stand-in for the Amazon Cognito hosted UI.</p>
-{% if error %}<p id="loginErrorMessage" class="error">{{ error }}</p>{% endif %}
-<form name="cognitoSignInForm" method="post" action="{{ action }}">
-<input type="hidden" name="_csrf" value="{{ csrf }}">
-<input type="hidden" name="cognitoAsfData" value="">
-<label for="signInFormUsername">Username</label>
-<input id="signInFormUsername" name="username" type="text" autocomplete="username" required>
-<label for="signInFormPassword">Password</label>
-<input id="signInFormPassword" name="password" type="password" autocomplete="current-password"
- required>
-<input name="signInSubmitButton" type="submit" value="Sign in">
-</form></body></html>"""
 
 
-def _pool_for(domain: str) -> CognitoIdpUserPool | None:
+def pool_for(domain: str) -> CognitoIdpUserPool | None:
     for backend in every_backend(cognitoidp_backends):
         found = backend.user_pool_domains.get(domain)
         if found is not None:
@@ -214,7 +191,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         _check_scope(self)
 
 
-def _tokens(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
+def tokens(grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True):
     """Cognito's token response: access token, and ID and refresh tokens for users."""
     pool: CognitoIdpUserPool = client.pool
     scope = scope or ""
@@ -223,7 +200,7 @@ def _tokens(grant_type, client, user=None, scope=None, expires_in=None, include_
         now = int(time.time())
         claims = {
             **common,
-            "iss": cognito.issuer(pool.id),
+            "iss": issuer(pool.id),
             "sub": client.get_client_id(),
             "client_id": client.get_client_id(),
             "token_use": "access",
@@ -247,90 +224,3 @@ def _tokens(grant_type, client, user=None, scope=None, expires_in=None, include_
     if refresh:
         token["refresh_token"] = refresh
     return token
-
-
-def _query_client(client_id: str) -> Client | None:
-    pool = _pool_for(request.view_args["domain"])
-    if pool is None or client_id not in pool.clients:
-        return None
-    return Client(pool, pool.clients[client_id])
-
-
-app = Flask(__name__)
-server = AuthorizationServer(app, query_client=_query_client, save_token=lambda token, req: None)
-server.register_grant(CodeGrant, [CodeChallenge(required=False)])
-server.register_grant(RefreshGrant)
-server.register_grant(ClientCredentialsGrant)
-server.register_token_generator("default", _tokens)
-PREFIX = cognito.HOSTED_UI_PREFIX
-
-
-def _unknown_domain(domain: str):
-    return make_response(jsonify(error="invalid_request", error_description="unknown domain"), 404)
-
-
-@app.get(f"{PREFIX}/<domain>/oauth2/authorize")
-def authorize(domain: str):
-    """Check the request as Cognito does, then show the sign-in page (same query string)."""
-    if _pool_for(domain) is None:
-        return _unknown_domain(domain)
-    try:
-        server.get_consent_grant(end_user=None)
-    except OAuth2Error as error:
-        return server.handle_error_response(None, error)
-    query = to_unicode(request.query_string)
-    return redirect(f"{PREFIX}/{domain}/login?{query}")
-
-
-@app.route(f"{PREFIX}/<domain>/login", methods=["GET", "POST"])
-def login(domain: str):
-    pool = _pool_for(domain)
-    if pool is None:
-        return _unknown_domain(domain)
-    try:
-        grant = server.get_consent_grant(end_user=None)
-    except OAuth2Error as error:
-        return server.handle_error_response(None, error)
-    error = None
-    if request.method == "POST":
-        expected = request.cookies.get(CSRF_COOKIE, "")
-        if not expected or not hmac.compare_digest(expected, request.form.get("_csrf", "")):
-            return make_response("Invalid CSRF token: reload the sign-in page.", 403)
-        username = request.form.get("username", "")
-        user = pool.users.get(username)
-        password_ok = user is not None and hmac.compare_digest(
-            (user.password or "").encode(), request.form.get("password", "").encode()
-        )
-        if password_ok and user.enabled and user.status == UserStatus.CONFIRMED:
-            return server.create_authorization_response(grant_user=username, grant=grant)
-        error = "Incorrect username or password."
-    csrf = secrets.token_urlsafe(24)
-    page = render_template_string(
-        LOGIN_PAGE, error=error, csrf=csrf, action=request.full_path.rstrip("?")
-    )
-    response = make_response(page, 200)
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Lax")
-    return response
-
-
-@app.post(f"{PREFIX}/<domain>/oauth2/token")
-def token(domain: str):
-    if _pool_for(domain) is None:
-        return _unknown_domain(domain)
-    return server.create_token_response()
-
-
-@app.route(f"{PREFIX}/<domain>/oauth2/userInfo", methods=["GET", "POST"])
-def user_info(domain: str):
-    pool = _pool_for(domain)
-    bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    try:
-        claims = cognito.verify_user_token(bearer)
-    except ValueError as error:
-        return make_response(jsonify(error="invalid_token", error_description=str(error)), 401)
-    user = pool.users.get(claims.get("username")) if pool else None
-    if user is None or claims.get("token_use") != "access":
-        return make_response(jsonify(error="invalid_token"), 401)
-    info = {"sub": user.id, "username": user.username}
-    info |= {attr["Name"]: attr["Value"] for attr in user.attributes if attr["Name"] != "sub"}
-    return jsonify(info)

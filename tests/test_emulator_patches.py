@@ -1,0 +1,61 @@
+"""The patches to moto's Cognito: checked against moto at startup, installed once."""
+
+import subprocess
+import sys
+from importlib.metadata import version
+
+import pytest
+
+from emulator.cognito import patches
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_the_installed_moto_fits_every_patch():
+    patches.check_moto()
+
+
+def test_a_changed_signature_is_named_with_the_moto_version():
+    expected = {**patches.EXPECTED_PARAMETERS, "models.CognitoIdpBackend.initiate_auth": ("x",)}
+    with pytest.raises(patches.IncompatibleMoto) as error:
+        patches.check_moto(expected)
+    assert f"moto {version('moto')} changed moto.cognitoidp.models." in str(error.value)
+    assert "CognitoIdpBackend.initiate_auth" in str(error.value)
+
+
+def test_the_backend_refuses_to_start_on_a_moto_whose_signature_changed():
+    started = _python(
+        "import sys\n"
+        "from moto.cognitoidp import models\n"
+        "def initiate_auth(self, client_id, auth_flow, auth_parameters, session): pass\n"
+        "models.CognitoIdpBackend.initiate_auth = initiate_auth\n"
+        "sys.argv = ['emulator', 'serve', '--port', '0']\n"
+        "from emulator.__main__ import main\n"
+        "main()\n"
+    )
+    assert started.returncode != 0
+    assert "READY" not in started.stdout
+    assert "The local backend cannot start" in started.stderr
+    assert "models.CognitoIdpBackend.initiate_auth" in started.stderr
+    assert f"moto {version('moto')}" in started.stderr
+    assert "Traceback" not in started.stderr
+
+
+def test_installing_twice_patches_once():
+    installed = _python(
+        "from moto.cognitoidp import models\n"
+        "from emulator.cognito import patches\n"
+        "moto_create_jwt = models.CognitoIdpUserPool.create_jwt\n"
+        "patches.install()\n"
+        "first = models.CognitoIdpUserPool.create_jwt\n"
+        "patches.install()\n"
+        "assert first is not moto_create_jwt\n"
+        "assert models.CognitoIdpUserPool.create_jwt is first\n"
+        "originals = patches._originals[models.CognitoIdpUserPool, 'create_jwt']\n"
+        "assert originals is moto_create_jwt\n"
+        "print('patched once')\n"
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert installed.stdout.strip() == "patched once"
