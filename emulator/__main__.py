@@ -3,6 +3,7 @@
 import argparse
 
 from emulator.cognito.patches import IncompatibleMoto
+from emulator.endpoints import HOST
 from emulator.server import serve
 
 
@@ -10,7 +11,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the local backend in the foreground")
-    serve_cmd.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
+    serve_cmd.add_argument("--port", type=int, default=0, help=f"port on {HOST} (0: any free)")
     args = parser.parse_args()
     try:
         serve(args.port)

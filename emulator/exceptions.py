@@ -1,15 +1,16 @@
 """Every AWS error the local backend answers with: one base class, one serializer.
 
-Each error carries its AWS code and the HTTP status AWS documents for it (the botocore
-models' ``httpStatusCode``). The serializer writes what botocore parses into a
-``ClientError``: the code in ``x-amzn-ErrorType`` and ``__type``, the message in
-``message``. Identity, Runtime (control plane and invocations) and the Bedrock stand-in
-all raise these; `emulator.server` answers any other exception, a bug of ours, as a 500
-after logging its traceback.
+Each error carries its AWS code (its class name, as in moto) and the HTTP status the
+botocore models give it (``httpStatusCode``). The serializer writes what botocore parses
+into a ``ClientError``: the code in ``x-amzn-ErrorType`` and ``__type``, the message in
+``message``, and a request id as AWS sends with every answer. Identity, Runtime (control
+plane and invocations) and the Bedrock stand-in all raise these; `emulator.server`
+answers any other exception, a bug of ours, as a 500 after logging its traceback.
 """
 
 import json
 import logging
+import uuid
 
 from werkzeug.wrappers import Response
 
@@ -19,60 +20,60 @@ Serialized = tuple[int, dict[str, str], str]
 
 
 class AwsError(Exception):
-    code = "InternalServerException"
-    status = 500
+    code: str
+    status: int
+
+    def __init_subclass__(cls, status: int, code: str | None = None, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code, cls.status = code or cls.__name__, status
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
     def serialized(self) -> Serialized:
-        body = json.dumps({"__type": self.code, "message": self.message})
-        return (
-            self.status,
-            {"Content-Type": "application/json", "x-amzn-ErrorType": self.code},
-            body,
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": self.code,
+            "x-amzn-RequestId": str(uuid.uuid4()),
+        }
+        return self.status, headers, json.dumps({"__type": self.code, "message": self.message})
 
     def response(self) -> Response:
         status, headers, body = self.serialized()
         return Response(body, status=status, headers=headers)
 
 
-class ValidationException(AwsError):
-    code, status = "ValidationException", 400
+class ValidationException(AwsError, status=400):
+    """The request breaks the operation's model or one of the service's rules."""
 
 
-class UnauthorizedException(AwsError):
-    code, status = "UnauthorizedException", 401
+class UnauthorizedException(AwsError, status=401):
+    """A bearer token the runtime's JWT authorizer refuses, or a user token Identity cannot read."""
 
 
-class AccessDeniedException(AwsError):
-    code, status = "AccessDeniedException", 403
+class AccessDeniedException(AwsError, status=403):
+    """Refused: a missing or wrong signature, a bad workload token, another user's session."""
 
 
-class ResourceNotFoundException(AwsError):
-    code, status = "ResourceNotFoundException", 404
+class ResourceNotFoundException(AwsError, status=404):
+    """No resource of that name, id or ARN in this account and region."""
 
 
-class ConflictException(AwsError):
-    code, status = "ConflictException", 409
+class ConflictException(AwsError, status=409):
+    """A resource of that name exists already."""
 
 
-class RuntimeClientError(AwsError):
-    """The agent behind a runtime failed or is not running (InvokeAgentRuntime)."""
-
-    code, status = "RuntimeClientError", 424
+class RuntimeClientError(AwsError, status=424):
+    """InvokeAgentRuntime: the agent behind the runtime failed or is not running."""
 
 
-class InternalServerException(AwsError):
-    pass
+class InternalServerException(AwsError, status=500):
+    """A bug of the local backend's, answered as AWS answers its own."""
 
 
-class NotImplementedByThisBackend(AwsError):
-    """An operation of the model that the local backend does not serve."""
-
-    code, status = "NotImplementedException", 501
+class NotImplementedByThisBackend(AwsError, status=501, code="NotImplementedException"):
+    """An operation of the service's model that the local backend does not serve."""
 
 
 def internal_error(error: Exception) -> InternalServerException:

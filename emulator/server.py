@@ -109,7 +109,7 @@ ROUTES: list[Route] = [
         ),
         runtime.app,
     ),
-    (lambda env: _path(env).startswith("/model/") and _signed_for(env, "bedrock"), bedrock.app),
+    (lambda env: bedrock.PATH.match(_path(env)) and _signed_for(env, "bedrock"), bedrock.app),
 ]
 
 

@@ -102,7 +102,7 @@ class Shown:
         return {f.metadata["label"]: getattr(self, f.name) for f in fields(self) if f.metadata}
 
     def table(self) -> Table:
-        return table(self.row())
+        return table({name: value for name, value in self.row().items() if value is not None})
 
     def _repr_html_(self) -> str:
         return self.table()._repr_html_()
@@ -124,11 +124,11 @@ def claims_table(claims: dict[str, Any]) -> Table:
 
 def progress(what: str) -> Callable[[float], None]:
     """A line that updates in place while the workshop waits: pass it as ``on_progress``."""
-    handle = display(f"{what} …", display_id=True)
+    handle = display(Note(f"{what} …"), display_id=True)
 
     def update(seconds: float) -> None:
         if handle is not None:
-            handle.update(f"{what} … {seconds:.0f} s")
+            handle.update(Note(f"{what} … {seconds:.0f} s"))
 
     return update
 

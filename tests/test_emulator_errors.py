@@ -48,6 +48,7 @@ def test_one_serializer_writes_the_error_type_header():
 def _answered_as_aws(error: ClientError, code: str, status: int) -> None:
     assert error_of(error) == (code, status)
     assert error.response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == code
+    assert error.response["ResponseMetadata"]["RequestId"]
     assert error.response["Error"]["Message"]
 
 

@@ -43,19 +43,32 @@ def test_the_backend_refuses_to_start_on_a_moto_whose_signature_changed():
     assert "Traceback" not in started.stderr
 
 
-def test_installing_twice_patches_once():
-    installed = _python(
+def _after_install(checks: str) -> None:
+    """Run ``checks`` in a fresh interpreter where ``moto_<name>`` is moto's own function."""
+    ran = _python(
         "from moto.cognitoidp import models\n"
         "from emulator.cognito import patches\n"
         "moto_create_jwt = models.CognitoIdpUserPool.create_jwt\n"
-        "patches.install()\n"
+        "moto_initiate_auth = models.CognitoIdpBackend.initiate_auth\n"
+        "patches.install()\n" + checks + "print('checked')\n"
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "checked"
+
+
+def test_installing_twice_patches_once():
+    _after_install(
         "first = models.CognitoIdpUserPool.create_jwt\n"
         "patches.install()\n"
         "assert first is not moto_create_jwt\n"
         "assert models.CognitoIdpUserPool.create_jwt is first\n"
-        "originals = patches._originals[models.CognitoIdpUserPool, 'create_jwt']\n"
-        "assert originals is moto_create_jwt\n"
-        "print('patched once')\n"
+        "assert patches._originals[models.CognitoIdpUserPool, 'create_jwt'] is moto_create_jwt\n"
     )
-    assert installed.returncode == 0, installed.stderr
-    assert installed.stdout.strip() == "patched once"
+
+
+def test_the_check_reads_motos_functions_once_they_are_patched():
+    _after_install(
+        "assert models.CognitoIdpBackend.initiate_auth is not moto_initiate_auth\n"
+        "assert patches._function('models.CognitoIdpBackend.initiate_auth') is moto_initiate_auth\n"
+        "patches.check_moto()\n"
+    )

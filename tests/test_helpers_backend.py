@@ -1,5 +1,8 @@
 """Choosing the backend: the local emulator found or started, AWS settings explained."""
 
+import subprocess
+import sys
+
 import pytest
 
 from helpers import backend
@@ -80,3 +83,19 @@ def test_local_starts_a_backend_once_and_reuses_it(workshop_dir, monkeypatch, em
     stopped = lambda: True if backend.health(first.endpoint_url) is None else None  # noqa: E731
     backend.wait_until(stopped, "the started backend to stop", timeout=10)
     assert not backend.stop_started_emulator()
+
+
+def test_the_notebook_side_never_loads_the_backends_server_code():
+    """`helpers.backend` knows the emulator's paths, not its server (moto, flask, werkzeug)."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, helpers.backend\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'moto', 'flask', 'werkzeug'}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -95,34 +95,32 @@ def test_the_authorization_panel_reports_and_reinvokes(deployment):
         binding.stop()
 
 
-def test_the_consent_step_signs_in_headlessly_then_finds_the_vaulted_token(deployment):
-    be, _, pools, agent, binding_url = deployment
-    bearer = cognito.bearer_token(be, pools.runtime)
-    binding = consent.serve_session_binding(be, binding_url, bearer)
+@pytest.fixture
+def binding(deployment):
+    """The session-binding page, served for the runtime user's bearer token."""
+    be, _, pools, _, binding_url = deployment
+    served = consent.serve_session_binding(be, binding_url, cognito.bearer_token(be, pools.runtime))
+    yield served
+    served.stop()
+
+
+def test_the_consent_step_signs_in_headlessly_then_finds_the_vaulted_token(deployment, binding):
+    be, _, pools, agent, _ = deployment
     session = runtime.new_session_id()
 
-    def step(interactive: bool):
-        link = consent.authorization_url_in(_ask(be, agent, bearer, session))
-        return widgets.consent_step(
-            be, link, binding, lambda: _ask(be, agent, bearer, session), pools.identity, interactive
-        )
+    def step():
+        link = consent.authorization_url_in(_ask(be, agent, binding.bearer_token, session))
+        reinvoke = lambda: _ask(be, agent, binding.bearer_token, session)  # noqa: E731
+        return widgets.consent_step(be, link, binding, reinvoke, pools.identity, False)
 
-    try:
-        headless = step(interactive=False)
-        assert repr(headless).startswith(f"Signed in as {pools.identity.username}: ")
-        binding.wait(10)
-        assert repr(step(interactive=False)).startswith("Already connected")
-    finally:
-        binding.stop()
+    assert repr(step()).startswith(f"Signed in as {pools.identity.username}: ")
+    binding.wait(10)
+    assert repr(step()).startswith("Already connected")
 
 
-def test_the_consent_step_gives_a_person_the_panel(deployment):
-    be, _, pools, agent, binding_url = deployment
-    bearer = cognito.bearer_token(be, pools.runtime)
-    binding = consent.serve_session_binding(be, binding_url, bearer)
-    try:
-        link = consent.authorization_url_in(_ask(be, agent, bearer, runtime.new_session_id()))
-        panel = widgets.consent_step(be, link, binding, lambda: None, pools.identity, True)
-        assert isinstance(panel, VBox) and link in panel.children[0].value
-    finally:
-        binding.stop()
+def test_the_consent_step_gives_a_person_the_panel(deployment, binding):
+    be, _, pools, agent, _ = deployment
+    first = _ask(be, agent, binding.bearer_token, runtime.new_session_id())
+    link = consent.authorization_url_in(first)
+    panel = widgets.consent_step(be, link, binding, lambda: None, pools.identity, True)
+    assert isinstance(panel, VBox) and link in panel.children[0].value

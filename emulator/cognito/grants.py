@@ -3,7 +3,13 @@
 authlib does the protocol (RFC 6749 authorization code and refresh token, RFC 7636 PKCE,
 client credentials, client authentication, error responses); this module keeps what
 Cognito keeps: its clients and users are moto's, and its tokens are shaped and signed as
-Cognito's (see ``_tokens``).
+Cognito's (see `tokens`).
+
+The numbers are Cognito's: an authorization code is redeemable once, for five minutes
+(``CODE_LIFETIME``; Amazon Cognito developer guide, authorize and token endpoints), and
+an access token lives for an app client's AccessTokenValidity, 60 minutes by default
+(``TOKEN_LIFETIME``; CreateUserPoolClient in the Cognito API reference). Tokens for a
+user are minted by moto's ``create_jwt``, whose own default is the same hour.
 """
 
 import hmac
@@ -20,10 +26,7 @@ from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 from emulator.backends import every_backend
 from emulator.cognito.discovery import issuer
 
-# Cognito's authorization codes are single-use and expire after five minutes (Amazon
-# Cognito developer guide, "Authorize endpoint").
-CODE_LIFETIME = 300
-# Client-credentials access tokens live one hour, Cognito's default access-token validity.
+CODE_LIFETIME = 300  # seconds: see the module's docstring for where each number comes from
 TOKEN_LIFETIME = 3600
 
 

@@ -83,16 +83,16 @@ class IncompatibleMoto(RuntimeError):
     """moto changed a function the local backend patches or calls: serving would be wrong."""
 
 
-_originals: dict[tuple[type, str], Callable] = {}
+_originals: dict[tuple[object, str], Callable] = {}
 
 
 def _function(name: str) -> Callable:
-    """``models.CognitoIdpBackend.initiate_auth`` → that function of moto.cognitoidp."""
-    module, *path = name.split(".")
-    target = {"models": models, "utils": utils}[module]
+    """``models.CognitoIdpBackend.initiate_auth`` → moto's own function, even once patched."""
+    module, *path, attribute = name.split(".")
+    owner = {"models": models, "utils": utils}[module]
     for part in path:
-        target = getattr(target, part)
-    return target
+        owner = getattr(owner, part)
+    return _originals.get((owner, attribute), getattr(owner, attribute))
 
 
 def check_moto(expected: dict[str, tuple[str, ...]] = EXPECTED_PARAMETERS) -> None:

@@ -52,27 +52,37 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
-class WorkloadIdentity:
-    name: str
-    arn: str
-    return_urls: list[str]
-    linked_to: str | None = None  # the runtime that created it, if one did
+@dataclass(kw_only=True)
+class Resource:
+    """What every Identity resource answers besides its own fields: when it changed."""
+
     created: datetime = field(default_factory=now)
     updated: datetime = field(default_factory=now)
 
     def describe(self) -> dict[str, Any]:
+        return {**self._fields(), "createdTime": self.created, "lastUpdatedTime": self.updated}
+
+    def _fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@dataclass
+class WorkloadIdentity(Resource):
+    name: str
+    arn: str
+    return_urls: list[str]
+    linked_to: str | None = None  # the runtime that created it, if one did
+
+    def _fields(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "workloadIdentityArn": self.arn,
             "allowedResourceOauth2ReturnUrls": self.return_urls,
-            "createdTime": self.created,
-            "lastUpdatedTime": self.updated,
         }
 
 
 @dataclass
-class Oauth2Provider:
+class Oauth2Provider(Resource):
     name: str
     vendor: str
     arn: str
@@ -82,10 +92,8 @@ class Oauth2Provider:
     callback_url: str = field(
         default_factory=lambda: f"{site.base_url}/identities/oauth2/callback/{uuid.uuid4()}"
     )
-    created: datetime = field(default_factory=now)
-    updated: datetime = field(default_factory=now)
 
-    def describe(self) -> dict[str, Any]:
+    def _fields(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "credentialProviderVendor": self.vendor,
@@ -96,28 +104,22 @@ class Oauth2Provider:
             "callbackUrl": self.callback_url,
             "oauth2ProviderConfigOutput": {self.config_key: _config_output(self.config)},
             "status": "READY",
-            "createdTime": self.created,
-            "lastUpdatedTime": self.updated,
         }
 
 
 @dataclass
-class ApiKeyProvider:
+class ApiKeyProvider(Resource):
     name: str
     arn: str
     secret_arn: str
-    created: datetime = field(default_factory=now)
-    updated: datetime = field(default_factory=now)
 
-    def describe(self) -> dict[str, Any]:
+    def _fields(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "credentialProviderArn": self.arn,
             "apiKeySecretArn": {"secretArn": self.secret_arn},
             "apiKeySecretJsonKey": API_KEY_JSON_KEY,
             "apiKeySecretSource": "MANAGED",
-            "createdTime": self.created,
-            "lastUpdatedTime": self.updated,
         }
 
 

@@ -1,13 +1,20 @@
 """AgentCore Identity over HTTP: control plane and data plane, thin over `models.py`."""
 
+from collections.abc import Callable
+from typing import Any
+
 from moto.core.responses import ActionResult, EmptyResult
 
-from emulator.identity.models import IdentityBackend, identity_backends
+from emulator.identity.models import IdentityBackend, Resource, identity_backends
 from emulator.service import ModelResponse
 
 
 def _name(item: dict) -> str:
     return item["name"]
+
+
+def _described(resource: Resource) -> ActionResult:
+    return ActionResult(resource.describe())
 
 
 class _IdentityResponse(ModelResponse):
@@ -19,74 +26,73 @@ class _IdentityResponse(ModelResponse):
 class IdentityControlResponse(_IdentityResponse):
     SERVICE = "bedrock-agentcore-control"
 
-    def create_workload_identity(self) -> ActionResult:
-        identity = self.backend.create_workload_identity(
-            self._get_param("name"), self._get_param("allowedResourceOauth2ReturnUrls")
-        )
-        return ActionResult(identity.describe())
+    @property
+    def _named(self) -> str:
+        return self._get_param("name")
 
-    def get_workload_identity(self) -> ActionResult:
-        return ActionResult(self.backend.get_workload_identity(self._get_param("name")).describe())
+    def _deleted(self, delete: Callable[[str], None]) -> ActionResult:
+        delete(self._named)
+        return EmptyResult()
+
+    def _listed(self, resources: dict[str, Resource], key: str) -> ActionResult:
+        described = [resource.describe() for resource in resources.copy().values()]
+        return self.paginated(described, key, _name)
+
+    def _return_urls(self) -> list[str] | None:
+        return self._get_param("allowedResourceOauth2ReturnUrls")
+
+    def _oauth2_config(self) -> tuple[str, dict[str, Any]]:
+        vendor = self._get_param("credentialProviderVendor")
+        return vendor, self._get_param("oauth2ProviderConfigInput")
+
+    # Create and update: each kind of resource reads its own fields of the request.
+
+    def create_workload_identity(self) -> ActionResult:
+        return _described(self.backend.create_workload_identity(self._named, self._return_urls()))
 
     def update_workload_identity(self) -> ActionResult:
-        identity = self.backend.update_workload_identity(
-            self._get_param("name"), self._get_param("allowedResourceOauth2ReturnUrls")
-        )
-        return ActionResult(identity.describe())
-
-    def delete_workload_identity(self) -> ActionResult:
-        self.backend.delete_workload_identity(self._get_param("name"))
-        return EmptyResult()
-
-    def list_workload_identities(self) -> ActionResult:
-        identities = [w.describe() for w in self.backend.workload_identities.copy().values()]
-        return self.paginated(identities, "workloadIdentities", _name)
+        return _described(self.backend.update_workload_identity(self._named, self._return_urls()))
 
     def create_oauth2_credential_provider(self) -> ActionResult:
-        provider = self.backend.create_oauth2_credential_provider(
-            self._get_param("name"),
-            self._get_param("credentialProviderVendor"),
-            self._get_param("oauth2ProviderConfigInput"),
-        )
-        return ActionResult(provider.describe())
-
-    def get_oauth2_credential_provider(self) -> ActionResult:
-        provider = self.backend.get_oauth2_credential_provider(self._get_param("name"))
-        return ActionResult(provider.describe())
+        create = self.backend.create_oauth2_credential_provider
+        return _described(create(self._named, *self._oauth2_config()))
 
     def update_oauth2_credential_provider(self) -> ActionResult:
-        provider = self.backend.update_oauth2_credential_provider(
-            self._get_param("name"),
-            self._get_param("credentialProviderVendor"),
-            self._get_param("oauth2ProviderConfigInput"),
-        )
-        return ActionResult(provider.describe())
-
-    def delete_oauth2_credential_provider(self) -> ActionResult:
-        self.backend.delete_oauth2_credential_provider(self._get_param("name"))
-        return EmptyResult()
-
-    def list_oauth2_credential_providers(self) -> ActionResult:
-        providers = [p.describe() for p in self.backend.oauth2_providers.copy().values()]
-        return self.paginated(providers, "credentialProviders", _name)
+        update = self.backend.update_oauth2_credential_provider
+        return _described(update(self._named, *self._oauth2_config()))
 
     def create_api_key_credential_provider(self) -> ActionResult:
-        provider = self.backend.create_api_key_credential_provider(
-            self._get_param("name"), self._get_param("apiKey")
-        )
-        return ActionResult(provider.describe())
+        create = self.backend.create_api_key_credential_provider
+        return _described(create(self._named, self._get_param("apiKey")))
+
+    # Get, delete and list: the same for every kind, by name.
+
+    def get_workload_identity(self) -> ActionResult:
+        return _described(self.backend.get_workload_identity(self._named))
+
+    def get_oauth2_credential_provider(self) -> ActionResult:
+        return _described(self.backend.get_oauth2_credential_provider(self._named))
 
     def get_api_key_credential_provider(self) -> ActionResult:
-        provider = self.backend.get_api_key_credential_provider(self._get_param("name"))
-        return ActionResult(provider.describe())
+        return _described(self.backend.get_api_key_credential_provider(self._named))
+
+    def delete_workload_identity(self) -> ActionResult:
+        return self._deleted(self.backend.delete_workload_identity)
+
+    def delete_oauth2_credential_provider(self) -> ActionResult:
+        return self._deleted(self.backend.delete_oauth2_credential_provider)
 
     def delete_api_key_credential_provider(self) -> ActionResult:
-        self.backend.delete_api_key_credential_provider(self._get_param("name"))
-        return EmptyResult()
+        return self._deleted(self.backend.delete_api_key_credential_provider)
+
+    def list_workload_identities(self) -> ActionResult:
+        return self._listed(self.backend.workload_identities, "workloadIdentities")
+
+    def list_oauth2_credential_providers(self) -> ActionResult:
+        return self._listed(self.backend.oauth2_providers, "credentialProviders")
 
     def list_api_key_credential_providers(self) -> ActionResult:
-        providers = [p.describe() for p in self.backend.api_key_providers.copy().values()]
-        return self.paginated(providers, "credentialProviders", _name)
+        return self._listed(self.backend.api_key_providers, "credentialProviders")
 
     def get_token_vault(self) -> ActionResult:
         return ActionResult(self.backend.get_token_vault(self._get_param("tokenVaultId")))

@@ -1,12 +1,20 @@
 """AgentCore Runtime: the control plane and InvokeAgentRuntime under ``/runtimes/``.
 
 moto 5.2 has a ``bedrockagentcorecontrol`` backend of its own that answers the runtime
-operations (records only: nothing runs, no authorizer, no workload identity). Our router
-sends every ``/runtimes/`` request signed for ``bedrock-agentcore`` (and every unsigned
-invocation) here before moto sees it, so moto's runtimes are shadowed; its gateways,
-memories and tags (other paths) still reach moto. moto's ``bedrockagentcore`` data plane
-has no InvokeAgentRuntime and no Identity operations, and moto has no Identity control
-plane: `emulator.identity` serves ``/identities/`` alone. See ``emulator/README.md``.
+operations, versions and endpoints (records only: nothing runs, no authorizer, no workload
+identity). Our router sends every ``/runtimes/`` request signed for ``bedrock-agentcore``
+(and every unsigned invocation) here before moto sees it, so all of that is shadowed:
+we answer the DEFAULT endpoint only, and Create/Update/DeleteAgentRuntimeEndpoint, which
+moto has, with NotImplementedException. Its gateways, memories and tags (other paths)
+still reach moto.
+
+Elsewhere: moto routes a ``bedrock-agentcore`` request by the botocore models, which hold
+the Identity operations under ``/identities/`` and InvokeAgentRuntime, so without our
+routes they would reach moto's ``bedrockagentcore`` or ``bedrockagentcorecontrol`` app
+and fail there (it implements none of them): `emulator.identity` serves ``/identities/``
+before moto sees it. ``/model/<id>/converse[-stream]`` signed for ``bedrock`` is
+`emulator.bedrock`'s; moto's ``bedrockruntime`` keeps its InvokeModel. See
+``emulator/README.md``.
 """
 
 from emulator.runtime import invocations

@@ -15,6 +15,7 @@ import requests
 from bedrock_agentcore.runtime.models import (
     ACCESS_TOKEN_HEADER,
     AUTHORIZATION_HEADER,
+    CUSTOM_HEADER_PREFIX,
     REQUEST_ID_HEADER,
     SESSION_HEADER,
 )
@@ -31,7 +32,6 @@ from emulator.identity.models import sha256
 from emulator.runtime.models import AgentRuntime, runtime_backends
 
 USER_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
-CUSTOM_HEADER_PREFIX = "x-amzn-bedrock-agentcore-runtime-custom-"
 MIN_SESSION_ID = 33
 METHOD_MISMATCH = (
     "Authorization method mismatch. The agent is configured for a different authorization "
@@ -140,7 +140,7 @@ def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wa
     headers = {
         name: value
         for name, value in request.headers.items()
-        if name.lower() in allowed_lower or name.lower().startswith(CUSTOM_HEADER_PREFIX)
+        if name.lower() in allowed_lower or name.lower().startswith(CUSTOM_HEADER_PREFIX.lower())
     }
     for name in ("Content-Type", "Accept"):
         if name in request.headers:

@@ -20,6 +20,8 @@ from pathlib import Path
 import uvicorn
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 
+from emulator.endpoints import HOST
+
 
 def _stop_when_orphaned(parent: int) -> None:
     """If the emulator dies without stopping us (SIGKILL), nobody else will: leave too."""
@@ -48,7 +50,7 @@ def main(entry_point: str) -> None:
     if not apps:
         sys.exit(f"{entry_point} defines no BedrockAgentCoreApp: nothing to serve.")
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((HOST, 0))
     print(f"LISTENING {listener.getsockname()[1]}", flush=True)
     uvicorn.Server(uvicorn.Config(apps[0], log_level="warning")).run(sockets=[listener])
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import requests
 from moto.logs.models import logs_backends
 
+from emulator.endpoints import HOST
+
 READY_TIMEOUT = 120
 
 
@@ -81,7 +83,7 @@ class AgentProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{HOST}:{self.port}"
 
     def _pump(self) -> None:
         for line in self.process.stdout:
