@@ -26,9 +26,11 @@ lab: $(INSTALLED)
 	$(BIN)/python -m helpers.cli.lab
 
 ## bench: speed of the local backend (create to READY, runtime overhead, consent round trip)
+## and what recording the AWS calls costs
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks.runtime
 	$(BIN)/python -m benchmarks.consent
+	$(BIN)/python -m benchmarks.calls
 
 ## clean: stop a background local backend, remove the venv and run outputs (keeps state)
 clean:

@@ -21,6 +21,7 @@ import requests
 
 from emulator.endpoints import HEALTH_PATH, SERVICE_NAME, STATS_PATH
 from helpers import settings
+from helpers.calls import CallLog
 from helpers.errors import WorkshopError, explain
 from helpers.paths import emulator_log, emulator_record, private_file
 from helpers.waiting import wait_until
@@ -38,9 +39,16 @@ class Backend:
     instance: str | None = None  # the local emulator process this state belongs to
 
     @cached_property
+    def calls(self) -> CallLog:
+        """Every AWS call made through this backend, in order (what a notebook shows)."""
+        return CallLog()
+
+    @cached_property
     def session(self) -> boto3.Session:
         credentials = LOCAL_CREDENTIALS if self.name == LOCAL else {}
-        return boto3.Session(region_name=self.region, **credentials)
+        session = boto3.Session(region_name=self.region, **credentials)
+        self.calls.attach(session)
+        return session
 
     def client(self, service: str):
         return self.session.client(service, endpoint_url=self.endpoint_url)

@@ -6,6 +6,7 @@ SigV4, and a JWT-protected runtime refuses SigV4.
 """
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 from helpers import settings
 from helpers.agent_code import ENTRY_POINT, PYTHON_RUNTIME
 from helpers.backend import Backend
+from helpers.calls import Call, summary
 from helpers.credential_provider import CredentialProvider
 from helpers.display import Shown, shown
 from helpers.errors import WorkshopError, explain
@@ -189,12 +191,31 @@ def invoke(
         "Content-Type": "application/json",
         "Accept": "text/event-stream, application/json",
     }
+    started = time.perf_counter()
     try:
         answer = requests.post(
             url, params={"qualifier": "DEFAULT"}, headers=headers, json=payload, timeout=900
         )
     except requests.RequestException as error:
         raise WorkshopError(f"Could not reach AgentCore Runtime at {endpoint}: {error}") from error
+    backend.calls.record(
+        Call(
+            service="bedrock-agentcore (HTTPS: boto3 cannot send a bearer token)",
+            operation="InvokeAgentRuntime",
+            parameters=summary(
+                {
+                    "agentRuntimeArn": runtime_arn,
+                    "qualifier": "DEFAULT",
+                    "runtimeSessionId": session_id,
+                    "bearerToken": bearer_token,
+                    "payload": payload,
+                }
+            ),
+            status=answer.status_code,
+            error=answer.headers.get("x-amzn-ErrorType"),
+            milliseconds=(time.perf_counter() - started) * 1000,
+        )
+    )
     if answer.status_code >= 400:
         raise WorkshopError(*_explain_refusal(answer))
     if "text/event-stream" in answer.headers.get("Content-Type", ""):

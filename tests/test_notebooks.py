@@ -88,7 +88,9 @@ def lifecycle(separate_emulator_url, tmp_path_factory):
     second = run_notebooks("--emulator", url, "--keep", "--out", out)
     after_second = inventory(url)
     cleanup_only = NOTEBOOKS / "08_cleanup.ipynb"
-    cleanups = [run_notebooks("--emulator", url, "--out", out, cleanup_only) for _ in range(2)]
+    cleanups = [run_notebooks("--emulator", url, "--out", out, cleanup_only)]
+    shutil.copy(out / cleanup_only.name, first_copy)  # the cleanup that deleted everything
+    cleanups.append(run_notebooks("--emulator", url, "--out", out, cleanup_only))
     return {
         "out": out,
         "first_copy": first_copy,
@@ -216,6 +218,37 @@ def test_invoke_notebook_run_again_finds_the_token_in_the_vault(lifecycle):
     shown = _outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
     assert "Already connected: the token vault still holds your token" in shown
     assert shown.count("Connected to the external service (access token of") == 4
+
+
+SHOWN_CALLS = {
+    "01_setup_cognito": (
+        "CreateUserPool",
+        "CreateUserPoolClient",
+        "CreateUserPoolDomain",
+        "AdminCreateUser",
+        "InitiateAuth",
+    ),
+    "04_credential_provider": ("CreateOauth2CredentialProvider", "UpdateUserPoolClient"),
+    "05_workload_identity": ("CreateWorkloadIdentity", "GetWorkloadAccessTokenForJWT"),
+    "06_launch": (
+        "CreateRole",
+        "PutRolePolicy",
+        "PutObject",
+        "CreateAgentRuntime",
+        "UpdateWorkloadIdentity",
+    ),
+    "07_invoke_and_authorize": ("InvokeAgentRuntime", "CompleteResourceTokenAuth"),
+    "08_cleanup": ("DeleteAgentRuntime", "DeleteOauth2CredentialProvider", "DeleteUserPool"),
+}
+
+
+@pytest.mark.parametrize(("notebook", "operations"), SHOWN_CALLS.items())
+def test_each_step_shows_the_aws_calls_it_made(lifecycle, notebook, operations):
+    calls = nbformat.read(lifecycle["first_copy"] / f"{notebook}.ipynb", as_version=4)
+    table = next(c for c in calls.cells if c.cell_type == "code" and c.source == "be.calls")
+    shown = json.dumps(table.outputs)
+    for operation in operations:
+        assert f"<td style='text-align:left'>{operation}</td>" in shown, operation
 
 
 def test_no_secret_appears_in_any_executed_notebook(lifecycle):
