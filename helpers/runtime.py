@@ -22,7 +22,7 @@ from helpers.agent_code import ENTRY_POINT, PYTHON_RUNTIME
 from helpers.backend import Backend
 from helpers.calls import Call, summary
 from helpers.credential_provider import CredentialProvider
-from helpers.display import Shown, shown
+from helpers.display import Shown, Table, shown, table
 from helpers.errors import WorkshopError, explain
 from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
@@ -179,18 +179,40 @@ def logs(backend: Backend, runtime_id: str, limit: int = 50) -> list[str]:
     return [event["message"] for event in events[-limit:]]
 
 
-def invoke(
-    backend: Backend, runtime_arn: str, bearer_token: str, session_id: str, payload: dict
-) -> Any:
-    """Call the agent as its user does: bearer token, session id, JSON in; JSON or SSE out."""
+def log_table(backend: Backend, runtime_id: str, limit: int = 12) -> Table:
+    """The agent's newest log lines as a short table: time, level, message, session."""
+
+    def row(line: str) -> dict[str, str]:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return {"Message": line}
+        if not isinstance(event, dict):
+            return {"Message": line}
+        return {
+            "Time": event.get("timestamp", "")[11:23],
+            "Level": event.get("level", ""),
+            "Message": event.get("message", ""),
+            "Session": event.get("sessionId", "")[:8],
+        }
+
+    lines = logs(backend, runtime_id, limit)
+    return table([row(line) for line in lines] or [{"Message": "(no log lines yet)"}])
+
+
+def _post(
+    backend: Backend, runtime_arn: str, bearer_token: str | None, session_id: str, payload: dict
+) -> requests.Response:
+    """InvokeAgentRuntime over HTTPS, as its user calls it; recorded with the boto3 calls."""
     endpoint = backend.client("bedrock-agentcore").meta.endpoint_url
     url = f"{endpoint}/runtimes/{quote(runtime_arn, safe='')}/invocations"
     headers = {
-        "Authorization": f"Bearer {bearer_token}",
         SESSION_HEADER: session_id,
         "Content-Type": "application/json",
         "Accept": "text/event-stream, application/json",
     }
+    if bearer_token is not None:
+        headers["Authorization"] = f"Bearer {bearer_token}"
     started = time.perf_counter()
     try:
         answer = requests.post(
@@ -207,7 +229,7 @@ def invoke(
                     "agentRuntimeArn": runtime_arn,
                     "qualifier": "DEFAULT",
                     "runtimeSessionId": session_id,
-                    "bearerToken": bearer_token,
+                    "bearerToken": bearer_token or "(none)",
                     "payload": payload,
                 }
             ),
@@ -216,6 +238,14 @@ def invoke(
             milliseconds=(time.perf_counter() - started) * 1000,
         )
     )
+    return answer
+
+
+def invoke(
+    backend: Backend, runtime_arn: str, bearer_token: str, session_id: str, payload: dict
+) -> Any:
+    """Call the agent as its user does: bearer token, session id, JSON in; JSON or SSE out."""
+    answer = _post(backend, runtime_arn, bearer_token, session_id, payload)
     if answer.status_code >= 400:
         raise WorkshopError(*_explain_refusal(answer))
     if "text/event-stream" in answer.headers.get("Content-Type", ""):
@@ -225,6 +255,26 @@ def invoke(
             if line.startswith("data: ")
         ]
     return answer.json()
+
+
+def refusals(backend: Backend, runtime_arn: str, tokens: dict[str, str | None]) -> Table:
+    """What the runtime answers each of ``tokens`` (label → bearer token, None for none)."""
+    rows = []
+    for label, token in tokens.items():
+        answer = _post(backend, runtime_arn, token, new_session_id(), {"prompt": "hello"})
+        try:
+            message = answer.json().get("message", answer.text)
+        except ValueError:
+            message = answer.text
+        rows.append(
+            {
+                "Bearer token": label,
+                "HTTP status": answer.status_code,
+                "Error": answer.headers.get("x-amzn-ErrorType", ""),
+                "Message": message,
+            }
+        )
+    return table(rows)
 
 
 def _explain_refusal(answer: requests.Response) -> tuple[str, str | None]:

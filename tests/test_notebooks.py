@@ -198,6 +198,20 @@ def test_workload_identity_notebook_points_local_development_at_it(lifecycle):
     assert "workload_identity_name" in shown
 
 
+def test_launch_notebook_shows_the_runtimes_real_refusals(lifecycle):
+    shown = _outputs(lifecycle["first_copy"] / "06_launch.ipynb")
+    assert "Claim &#x27;client_id&#x27; value mismatch with configuration." in shown
+    assert "Missing bearer token." in shown
+    assert shown.count("UnauthorizedException") >= 2
+
+
+def test_prerequisites_map_the_cli_quickstart_to_the_notebooks():
+    notebook = nbformat.read(NOTEBOOKS / "00_prerequisites.ipynb", as_version=4)
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    for command in ("setup-cognito", "create-credential-provider", "launch", "destroy"):
+        assert f"`agentcore {command}" in text or f"agentcore identity {command}" in text
+
+
 def test_launch_notebook_deploys_a_ready_runtime(lifecycle):
     shown = _outputs(lifecycle["out"] / "06_launch.ipynb")
     assert lifecycle["ledger"]["agent_runtime"]["id"] in shown
