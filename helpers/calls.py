@@ -9,10 +9,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore import xform_name
+from IPython.display import Code
+
 from helpers.display import Table, mask
 
 # Request members that carry a secret, beyond names that end like one (see `secret`).
-SECRET_MEMBERS = {"AuthParameters", "SECRET_HASH", "userToken", "apiKey", "code"}
+SECRET_MEMBERS = {"AuthParameters", "SECRET_HASH", "userToken", "apiKey"}
 SHORT = 48  # characters of a parameter value shown in the table
 _STARTED = "workshop.call"  # where a call's start waits in botocore's request context
 
@@ -20,6 +23,23 @@ _STARTED = "workshop.call"  # where a call's start waits in botocore's request c
 def secret(name: str) -> bool:
     lowered = name.lower()
     return name in SECRET_MEMBERS or lowered.endswith(("password", "secret", "token"))
+
+
+def redacted(parameters: dict[str, Any], hidden: bool = False) -> dict[str, Any]:
+    """A copy to keep and show: each secret replaced by a named placeholder, streams too."""
+
+    def value_of(name: str, value: Any, hide: bool) -> Any:
+        if isinstance(value, dict):
+            return redacted(value, hide)
+        if isinstance(value, list | tuple):
+            return [value_of(name, item, hide) for item in value]
+        if isinstance(value, str) and hide:
+            return f"<{name}>"
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        return f"<{name}: {type(value).__name__}>"
+
+    return {name: value_of(name, v, hidden or secret(name)) for name, v in parameters.items()}
 
 
 def summary(parameters: dict[str, Any]) -> str:
@@ -44,10 +64,38 @@ def _short(name: str, value: Any) -> str:
 class Call:
     service: str
     operation: str
-    parameters: str  # already summarized and masked: secrets never reach the record
+    request: dict[str, Any]  # `redacted`: secrets never reach the record
     status: int | None
     error: str | None
     milliseconds: float
+    code: str | None = None  # how a learner writes it, where boto3 cannot (plain HTTPS)
+
+    @property
+    def parameters(self) -> str:
+        return summary(self.request)
+
+    def snippet(self) -> str:
+        """The call as boto3 code, with placeholders where the secrets were."""
+        if self.code is not None:
+            return self.code
+        arguments = "".join(
+            f"    {name}={_literal(value, 4)},\n" for name, value in self.request.items()
+        )
+        call = f"client.{xform_name(self.operation)}(" + (f"\n{arguments})" if arguments else ")")
+        return f'client = boto3.client("{self.service}")\n{call}'
+
+
+def _literal(value: Any, indent: int) -> str:
+    """``value`` as Python source: on one line if short, else one member a line."""
+    flat = repr(value)
+    if len(flat) <= 60 or not isinstance(value, dict | list) or not value:
+        return flat
+    inner = " " * (indent + 4)
+    if isinstance(value, dict):
+        members = [f"{inner}{key!r}: {_literal(item, indent + 4)}," for key, item in value.items()]
+        return "{\n" + "\n".join(members) + "\n" + " " * indent + "}"
+    members = [f"{inner}{_literal(item, indent + 4)}," for item in value]
+    return "[\n" + "\n".join(members) + "\n" + " " * indent + "]"
 
 
 @dataclass
@@ -64,7 +112,9 @@ class CallLog:
 
     def _started(self, params: dict, model, context: dict, **_: Any) -> None:
         service = model.service_model.service_name
-        context[_STARTED] = (time.perf_counter(), service, model.name, summary(params))
+        # botocore fills idempotency tokens itself: they are not the learner's to write.
+        written = {k: v for k, v in params.items() if k not in model.idempotent_members}
+        context[_STARTED] = (time.perf_counter(), service, model.name, redacted(written))
 
     def _answered(self, http_response, parsed: dict, context: dict, **_: Any) -> None:
         error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
@@ -75,9 +125,9 @@ class CallLog:
 
     def _add(self, context: dict, status: int | None, error: str | None) -> None:
         if _STARTED in context:
-            started, service, operation, parameters = context.pop(_STARTED)
+            started, service, operation, request = context.pop(_STARTED)
             elapsed = (time.perf_counter() - started) * 1000
-            self.calls.append(Call(service, operation, parameters, status, error, elapsed))
+            self.calls.append(Call(service, operation, request, status, error, elapsed))
 
     def record(self, call: Call) -> None:
         """A call made without boto3 (plain HTTPS), recorded by the helper that made it."""
@@ -85,6 +135,19 @@ class CallLog:
 
     def operations(self) -> list[str]:
         return [call.operation for call in self.calls]
+
+    def snippets(self, *operations: str) -> Code:
+        """How to make each of ``operations`` (as last called here) in your own code."""
+        parts = []
+        for operation in operations:
+            made = [call for call in self.calls if call.operation == operation]
+            parts.append(
+                f"# {operation}\n{made[-1].snippet()}"
+                if made
+                else f"# {operation}: not called in this run (what it made exists already;"
+                " run 08_cleanup and this notebook again to see it)"
+            )
+        return Code("import boto3\n\n" + "\n\n".join(parts), language="python")
 
     def table(self) -> Table:
         return Table(

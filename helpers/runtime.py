@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from helpers import settings
 from helpers.agent_code import ENTRY_POINT, PYTHON_RUNTIME
 from helpers.backend import Backend
-from helpers.calls import Call, summary
+from helpers.calls import Call, redacted
 from helpers.credential_provider import CredentialProvider
 from helpers.display import Shown, Table, shown, table
 from helpers.errors import WorkshopError, explain
@@ -32,6 +32,25 @@ MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 ROLE_PROPAGATION = 120  # seconds a new IAM role may take before AgentCore can assume it
 ROLE_RETRY_INTERVAL = 5.0
 ROLE_NOT_YET_ASSUMABLE = ("ValidationException", "AccessDeniedException")
+# boto3's invoke_agent_runtime signs with SigV4, which a runtime with a JWT authorizer
+# refuses: its users call it over plain HTTPS with their bearer token.
+INVOKE_WITH_A_BEARER_TOKEN = """\
+# boto3's invoke_agent_runtime can only sign with SigV4: send the bearer token yourself.
+from urllib.parse import quote
+
+import requests
+
+arn = "{arn}"
+answer = requests.post(
+    f"{endpoint}/runtimes/{{quote(arn, safe='')}}/invocations",
+    params={{"qualifier": "DEFAULT"}},
+    headers={{
+        "Authorization": "Bearer <access token of the runtime pool's user>",
+        "{header}": "<the same session id for every call of a conversation>",
+        "Content-Type": "application/json",
+    }},
+    json={payload!r},
+)"""
 
 
 @dataclass(frozen=True, repr=False)
@@ -224,7 +243,7 @@ def _post(
         Call(
             service="bedrock-agentcore (HTTPS: boto3 cannot send a bearer token)",
             operation="InvokeAgentRuntime",
-            parameters=summary(
+            request=redacted(
                 {
                     "agentRuntimeArn": runtime_arn,
                     "qualifier": "DEFAULT",
@@ -236,6 +255,9 @@ def _post(
             status=answer.status_code,
             error=answer.headers.get("x-amzn-ErrorType"),
             milliseconds=(time.perf_counter() - started) * 1000,
+            code=INVOKE_WITH_A_BEARER_TOKEN.format(
+                endpoint=endpoint, arn=runtime_arn, header=SESSION_HEADER, payload=payload
+            ),
         )
     )
     return answer

@@ -52,9 +52,39 @@ def test_secrets_are_masked_whatever_they_are_called():
             "userToken": "eyJhbGciOi.payload.signature",
             "clientSecret": "s3cr3t-value",
             "GenerateSecret": True,
-            "code": "authorization-code",
         }
     )
-    for secret in ("pw-1234567", "h4sh", "eyJhbGciOi", "s3cr3t-value", "authorization-code"):
+    for secret in ("pw-1234567", "h4sh", "eyJhbGciOi", "s3cr3t-value"):
         assert secret not in shown
     assert "GenerateSecret=True" in shown
+
+
+def test_a_snippet_is_the_call_as_boto3_code_with_placeholders_for_secrets(
+    backend_and_state, pools
+):
+    be, _ = backend_and_state
+    cognito = be.client("cognito-idp")
+    cognito.initiate_auth(
+        ClientId=pools.runtime.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": pools.runtime.username, "PASSWORD": pools.runtime.password},
+    )
+    code = be.calls.snippets("InitiateAuth", "DeleteUserPool").data
+    assert 'client = boto3.client("cognito-idp")\nclient.initiate_auth(\n' in code
+    assert f"ClientId='{pools.runtime.client_id}'" in code
+    assert "'PASSWORD': '<PASSWORD>'" in code and pools.runtime.password not in code
+    assert "# DeleteUserPool: not called in this run" in code
+    compile(code, "snippet", "exec")
+
+
+def test_botocores_own_idempotency_token_is_not_in_the_snippet(backend_and_state):
+    be, _ = backend_and_state
+    with pytest.raises(ClientError):  # refused (a container), but botocore added a clientToken
+        be.client("bedrock-agentcore-control").create_agent_runtime(
+            agentRuntimeName="snippet_agent",
+            agentRuntimeArtifact={"containerConfiguration": {"containerUri": "x/y:z"}},
+            roleArn="arn:aws:iam::123456789012:role/r",
+            networkConfiguration={"networkMode": "PUBLIC"},
+        )
+    code = be.calls.snippets("CreateAgentRuntime").data
+    assert "agentRuntimeName='snippet_agent'" in code and "clientToken" not in code

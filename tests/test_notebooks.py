@@ -265,6 +265,16 @@ def test_each_step_shows_the_aws_calls_it_made(lifecycle, notebook, operations):
         assert f"<td style='text-align:left'>{operation}</td>" in shown, operation
 
 
+def test_central_calls_are_shown_as_code_to_reuse(lifecycle):
+    provider = _outputs(lifecycle["first_copy"] / "04_credential_provider.ipynb")
+    assert "client.create_oauth2_credential_provider(" in provider
+    assert "<clientSecret>" in provider
+    invoked = _outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
+    assert "requests.post(" in invoked and "client.complete_resource_token_auth(" in invoked
+    again = _outputs(lifecycle["out"] / "04_credential_provider.ipynb")
+    assert "CreateOauth2CredentialProvider: not called in this run" in again
+
+
 def test_no_secret_appears_in_any_executed_notebook(lifecycle):
     assert len(lifecycle["secrets"]) >= 3
     for folder in (lifecycle["first_copy"], lifecycle["out"]):
