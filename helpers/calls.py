@@ -8,9 +8,10 @@ alike, so the recorder never asks which backend it is on. Calls boto3 cannot mak
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from botocore import xform_name
-from IPython.display import Code
+from IPython.display import Code, Markdown
 
 from helpers.display import Table, mask
 
@@ -85,6 +86,38 @@ class Call:
         return f'client = boto3.client("{self.service}")\n{call}'
 
 
+# Who takes part in the consent flow: the diagram's ids, and what it calls them.
+PARTICIPANTS = {
+    "You": "Notebook (you)",
+    "Browser": "Browser",
+    "Runtime": "AgentCore Runtime",
+    "Identity": "AgentCore Identity",
+    "Cognito": "Cognito hosted UI",
+    "Binding": "Session-binding page",
+}
+
+
+def _arrow(call: Call) -> tuple[str, str, str] | None:
+    """Who called whom for ``call``, and what to write on the arrow; None: not in the flow."""
+    if call.operation == "InvokeAgentRuntime":
+        return "You", "Runtime", "InvokeAgentRuntime, bearer token"
+    if call.operation == "CompleteResourceTokenAuth":
+        return "Binding", "Identity", "CompleteResourceTokenAuth"
+    if call.service != "browser":
+        return None
+    method, path = call.operation.split(" ", 1)
+    if "/identities/oauth2/authorize" in path:
+        return "Browser", "Identity", "open the authorization URL"
+    if "/identities/oauth2/callback" in path:
+        return "Browser", "Identity", "provider callback, with the code"
+    if "session_id" in path:
+        return "Browser", "Binding", "return URL, with session_id"
+    if method == "POST":
+        return "Browser", "Cognito", "sign in (username, password)"
+    what = "authorize (on to sign-in)" if path.endswith("/oauth2/authorize") else "sign-in page"
+    return "Browser", "Cognito", what
+
+
 def _literal(value: Any, indent: int) -> str:
     """``value`` as Python source: on one line if short, else one member a line."""
     flat = repr(value)
@@ -132,6 +165,39 @@ class CallLog:
     def record(self, call: Call) -> None:
         """A call made without boto3 (plain HTTPS), recorded by the helper that made it."""
         self.calls.append(call)
+
+    def record_browser_hop(self, response, *args: Any, **kwargs: Any) -> None:
+        """A `requests` response hook: one hop of a sign-in, its query's values left out.
+
+        The values are what must never be shown (authorization codes, state, sessions).
+        """
+        url = urlsplit(response.request.url)
+        names = "&".join(dict.fromkeys(name for name, _ in parse_qsl(url.query)))
+        path = url.path + (f"?{names}" if names else "")
+        self.record(
+            Call(
+                service="browser",
+                operation=f"{response.request.method} {path}",
+                request={"host": url.netloc},
+                status=response.status_code,
+                error=None,
+                milliseconds=response.elapsed.total_seconds() * 1000,
+            )
+        )
+
+    def sequence_diagram(self) -> Markdown:
+        """The consent flow as this notebook's calls made it: a Mermaid sequence diagram."""
+        lines = ["sequenceDiagram"]
+        lines += [f"    participant {name} as {label}" for name, label in PARTICIPANTS.items()]
+        for call in self.calls:
+            arrow = _arrow(call)
+            if arrow is not None:
+                source, target, label = arrow
+                status = call.error or call.status
+                lines.append(
+                    f"    {source}->>{target}: {label} → {status} ({call.milliseconds:.0f} ms)"
+                )
+        return Markdown("```mermaid\n" + "\n".join(lines) + "\n```")
 
     def operations(self) -> list[str]:
         return [call.operation for call in self.calls]

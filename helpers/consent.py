@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 
 from helpers.backend import Backend
+from helpers.calls import CallLog
 from helpers.cognito import Pool
 from helpers.errors import WorkshopError, explain
 
@@ -154,7 +155,11 @@ def _form(page: str) -> tuple[str, dict[str, str]]:
 
 
 def sign_in_headlessly(
-    authorization_url: str, user: Pool, stop_at: str | None = None, max_hops: int = 10
+    authorization_url: str,
+    user: Pool,
+    stop_at: str | None = None,
+    max_hops: int = 10,
+    calls: CallLog | None = None,
 ) -> ConsentTrip:
     """Do in code what the learner does in a browser: open the link, sign in, follow.
 
@@ -165,6 +170,8 @@ def sign_in_headlessly(
     """
     started = time.monotonic()
     browser = requests.Session()
+    if calls is not None:
+        browser.hooks["response"].append(calls.record_browser_hop)
     count = 0
 
     def follow(answer: requests.Response) -> requests.Response | str:

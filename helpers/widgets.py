@@ -88,5 +88,5 @@ def consent_step(
     if interactive:
         display(Note(f"Sign in as: {user.username}"))
         return authorization_panel(backend, authorization_url, binding, reinvoke)
-    trip = sign_in_headlessly(authorization_url, user)
+    trip = sign_in_headlessly(authorization_url, user, calls=backend.calls)
     return Note(f"Signed in as {user.username}: {trip.requests} requests, {trip.seconds:.2f} s")

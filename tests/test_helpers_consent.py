@@ -116,6 +116,14 @@ def test_the_consent_step_signs_in_headlessly_then_finds_the_vaulted_token(deplo
     assert repr(step()).startswith(f"Signed in as {pools.identity.username}: ")
     binding.wait(10)
     assert repr(step()).startswith("Already connected")
+    hops = [call.operation for call in be.calls.calls if call.service == "browser"]
+    assert hops[0] == "GET /identities/oauth2/authorize?request_uri"  # names, never values
+    assert any(hop.endswith("?code&state") for hop in hops)
+    diagram = be.calls.sequence_diagram().data
+    assert diagram.startswith("```mermaid\nsequenceDiagram\n")
+    for arrow in ("Browser->>Cognito: sign in", "Browser->>Identity: provider callback"):
+        assert arrow in diagram
+    assert "Binding->>Identity: CompleteResourceTokenAuth → 200" in diagram
 
 
 def test_the_consent_step_gives_a_person_the_panel(deployment, binding):

@@ -275,6 +275,27 @@ def test_central_calls_are_shown_as_code_to_reuse(lifecycle):
     assert "CreateOauth2CredentialProvider: not called in this run" in again
 
 
+def _diagram(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in notebook.cells if c.source == "be.calls.sequence_diagram()"]
+    return cell.outputs[0]["data"]["text/markdown"]
+
+
+def test_the_invoke_notebook_draws_the_flow_of_its_own_run(lifecycle):
+    first = _diagram(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
+    assert "sequenceDiagram" in first
+    for arrow in (
+        "Browser->>Cognito: sign in",
+        "Browser->>Identity: provider callback",
+        "Browser->>Binding: return URL",
+        "Binding->>Identity: CompleteResourceTokenAuth",
+    ):
+        assert arrow in first, arrow
+    second = _diagram(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
+    assert "You->>Runtime: InvokeAgentRuntime" in second
+    assert "Browser->>" not in second  # the token was in the vault: no consent this time
+
+
 def test_no_secret_appears_in_any_executed_notebook(lifecycle):
     assert len(lifecycle["secrets"]) >= 3
     for folder in (lifecycle["first_copy"], lifecycle["out"]):
