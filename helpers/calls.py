@@ -199,9 +199,6 @@ class CallLog:
                 )
         return Markdown("```mermaid\n" + "\n".join(lines) + "\n```")
 
-    def operations(self) -> list[str]:
-        return [call.operation for call in self.calls]
-
     def snippets(self, *operations: str) -> Code:
         """How to make each of ``operations`` (as last called here) in your own code."""
         parts = []
