@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from botocore import xform_name
 from IPython.display import Code, Markdown
 
-from helpers.display import Table, mask
+from helpers.display import Table
 
 # Request members that carry a secret, beyond names that end like one (see `secret`).
 SECRET_MEMBERS = {"AuthParameters", "SECRET_HASH", "userToken", "apiKey"}
@@ -44,19 +44,15 @@ def redacted(parameters: dict[str, Any], hidden: bool = False) -> dict[str, Any]
 
 
 def summary(parameters: dict[str, Any]) -> str:
-    """The request's top-level members, short, every secret masked."""
-    return ", ".join(f"{name}={_short(name, value)}" for name, value in parameters.items())
+    """The request's top-level members, short, secrets as their placeholders."""
+    return ", ".join(f"{name}={_short(value)}" for name, value in redacted(parameters).items())
 
 
-def _short(name: str, value: Any) -> str:
-    if secret(name) and isinstance(value, str | dict):
-        return mask(str(value))
+def _short(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(value) + "}"
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return f"[{len(value)}]"
-    if not isinstance(value, str | int | float | bool):  # a stream, bytes: S3's Body
-        return f"<{type(value).__name__}>"
     text = str(value)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 

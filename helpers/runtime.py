@@ -205,8 +205,8 @@ def log_table(backend: Backend, runtime_id: str, limit: int = 12) -> Table:
         try:
             event = json.loads(line)
         except ValueError:
-            return {"Message": line}
-        if not isinstance(event, dict):
+            event = None
+        if not isinstance(event, dict):  # not one of the SDK's JSON log lines
             return {"Message": line}
         return {
             "Time": event.get("timestamp", "")[11:23],
@@ -284,27 +284,28 @@ def refusals(backend: Backend, runtime_arn: str, tokens: dict[str, str | None]) 
     rows = []
     for label, token in tokens.items():
         answer = _post(backend, runtime_arn, token, new_session_id(), {"prompt": "hello"})
-        try:
-            message = answer.json().get("message", answer.text)
-        except ValueError:
-            message = answer.text
         rows.append(
             {
                 "Bearer token": label,
                 "HTTP status": answer.status_code,
                 "Error": answer.headers.get("x-amzn-ErrorType", ""),
-                "Message": message,
+                "Message": _message(answer),
             }
         )
     return table(rows)
 
 
+def _message(answer: requests.Response) -> str:
+    """The ``message`` of an AWS error answer, or its text when it is not one."""
+    try:
+        return answer.json().get("message", answer.text)
+    except ValueError:
+        return answer.text
+
+
 def _explain_refusal(answer: requests.Response) -> tuple[str, str | None]:
     """A sentence for a refused invocation, and AWS's error code."""
-    try:
-        message = answer.json().get("message", answer.text)
-    except ValueError:
-        message = answer.text
+    message = _message(answer)
     hints = {
         401: "The runtime's JWT authorizer refused the bearer token. Get a fresh one "
         "(cognito.bearer_token; they expire after an hour) from the runtime pool's client.",
