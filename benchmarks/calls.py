@@ -1,7 +1,8 @@
 """What recording a call costs. ``make bench`` (not part of the tests); goal: under 1 ms.
 
 The recorder's own work per call (its two botocore event handlers, on a real operation
-model and a request with a nested secret), then a real call with and without it.
+model and a request with a nested secret), then a real call with and without it; and
+what the local backend's trace adds to each hop it keeps.
 """
 
 import json
@@ -11,6 +12,7 @@ import time
 import boto3
 
 from benchmarks import local_workshop
+from emulator.trace import Traces
 from helpers.backend import LOCAL_CREDENTIALS
 from helpers.calls import CallLog
 
@@ -40,6 +42,16 @@ def _handler_cost() -> float:
     return (time.perf_counter() - started) / CALLS * 1e6
 
 
+def _trace_cost() -> float:
+    """Microseconds the local backend's trace adds to one hop of a consent flow."""
+    traces = Traces()
+    started = time.perf_counter()
+    for number in range(CALLS):
+        with traces.hop(f"session-{number // 50}", "Runtime", "Agent", "POST /invocations"):
+            pass
+    return (time.perf_counter() - started) / CALLS * 1e6
+
+
 def _real_call_ms(client) -> float:
     timings = []
     for _ in range(REAL_CALLS):
@@ -57,6 +69,7 @@ def main() -> None:
         _real_call_ms(plain), _real_call_ms(recorded)  # warm-up
         result = {
             "recorder_us_per_call": round(_handler_cost(), 1),
+            "trace_us_per_hop": round(_trace_cost(), 1),
             "sts_call_ms": {
                 "without_recorder_median": round(_real_call_ms(plain), 2),
                 "with_recorder_median": round(_real_call_ms(recorded), 2),

@@ -24,10 +24,19 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from emulator import bedrock, identity, runtime, site
+from emulator import bedrock, identity, runtime, site, trace
 from emulator.cognito import discovery, patches
 from emulator.cognito import routes as hosted_ui
-from emulator.endpoints import HEALTH_PATH, HOST, SERVICE_NAME, STATS_PATH
+from emulator.endpoints import (
+    BROWSER,
+    COGNITO,
+    HEALTH_PATH,
+    HOST,
+    IDENTITY,
+    SERVICE_NAME,
+    STATS_PATH,
+    TRACE_PATH,
+)
 from emulator.exceptions import AwsError, internal_error, log
 from emulator.identity import browser
 from emulator.wsgi import WSGIApp, json_response
@@ -93,15 +102,22 @@ def _path(environ: dict) -> str:
 ROUTES: list[Route] = [
     (lambda env: _path(env) == HEALTH_PATH, _health),
     (lambda env: _path(env) == STATS_PATH, CALLS.app),
+    (lambda env: _is_get(env) and _path(env) == TRACE_PATH, trace.TRACES.app),
     (lambda env: _is_get(env) and discovery.WELL_KNOWN.match(_path(env)), discovery.well_known),
-    (lambda env: _path(env).startswith(hosted_ui.PREFIX + "/"), hosted_ui.app),
+    (
+        lambda env: _path(env).startswith(hosted_ui.PREFIX + "/"),
+        trace.served(hosted_ui.app, BROWSER, COGNITO),
+    ),
     (
         lambda env: (
             _path(env).startswith(identity.PREFIX) and _signed_for(env, "bedrock-agentcore")
         ),
         identity.app,
     ),
-    (lambda env: _is_get(env) and _path(env).startswith("/identities/oauth2/"), browser.app),
+    (
+        lambda env: _is_get(env) and _path(env).startswith("/identities/oauth2/"),
+        trace.served(browser.app, BROWSER, IDENTITY),
+    ),
     (
         lambda env: (
             _path(env).startswith(runtime.PREFIX)

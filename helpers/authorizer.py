@@ -10,28 +10,37 @@ from typing import Any
 import jwt
 import requests
 
+from helpers.backend import Backend
 from helpers.cognito import Pool
 from helpers.display import Table, table
 from helpers.errors import WorkshopError
 
 
-def discover(discovery_url: str) -> dict[str, Any]:
+def discover(backend: Backend, discovery_url: str) -> dict[str, Any]:
     """The pool's OpenID discovery document."""
+    return _get_json(backend, discovery_url, "the discovery document")
+
+
+def _get_json(backend: Backend, url: str, what: str) -> dict[str, Any]:
     try:
-        answer = requests.get(discovery_url, timeout=10)
+        answer = backend.http.get(url, timeout=10)
         answer.raise_for_status()
         return answer.json()
     except (requests.RequestException, ValueError) as error:
-        raise WorkshopError(
-            f"Could not read the discovery document {discovery_url}: {error}"
-        ) from error
+        raise WorkshopError(f"Could not read {what} {url}: {error}") from error
 
 
-def verify(token: str, discovery_url: str) -> dict[str, Any]:
+def verify(backend: Backend, token: str, discovery_url: str) -> dict[str, Any]:
     """The token's claims, after checking signature, issuer and expiry against discovery."""
-    document = discover(discovery_url)
+    return _verified(backend, token, discover(backend, discovery_url), discovery_url)
+
+
+def _verified(
+    backend: Backend, token: str, document: dict[str, Any], discovery_url: str
+) -> dict[str, Any]:
+    keys = _get_json(backend, document["jwks_uri"], "the signing keys")
     try:
-        key = jwt.PyJWKClient(document["jwks_uri"]).get_signing_key_from_jwt(token)
+        key = jwt.PyJWKSet.from_dict(keys)[jwt.get_unverified_header(token).get("kid")]
         return jwt.decode(
             token,
             key.key,
@@ -39,7 +48,7 @@ def verify(token: str, discovery_url: str) -> dict[str, Any]:
             issuer=document["issuer"],
             options={"verify_aud": False},  # who a token is for is the authorizer's question
         )
-    except jwt.PyJWTError as error:
+    except (jwt.PyJWTError, KeyError) as error:
         raise WorkshopError(
             f"The token does not verify against {discovery_url}: {error}"
         ) from error
@@ -55,14 +64,14 @@ def jwt_authorizer(pool: Pool) -> dict[str, Any]:
     }
 
 
-def checks(authorizer: dict[str, Any], token: str) -> Table:
+def checks(backend: Backend, authorizer: dict[str, Any], token: str) -> Table:
     """What the JWT authorizer will check of ``token``, one row per check, with the verdict."""
     config = authorizer["customJWTAuthorizer"]
-    document = discover(config["discoveryUrl"])
+    document = discover(backend, config["discoveryUrl"])
     claims = jwt.decode(token, options={"verify_signature": False})
     key_id = jwt.get_unverified_header(token).get("kid")
     try:
-        verify(token, config["discoveryUrl"])
+        _verified(backend, token, document, config["discoveryUrl"])
         verified = "yes"
     except WorkshopError:
         verified = "no"

@@ -19,7 +19,7 @@ from pathlib import Path
 import boto3
 import requests
 
-from emulator.endpoints import HEALTH_PATH, SERVICE_NAME, STATS_PATH
+from emulator.endpoints import HEALTH_PATH, SERVICE_NAME, STATS_PATH, TRACE_PATH
 from helpers import settings
 from helpers.calls import CallLog
 from helpers.errors import WorkshopError, explain
@@ -52,6 +52,30 @@ class Backend:
 
     def client(self, service: str):
         return self.session.client(service, endpoint_url=self.endpoint_url)
+
+    @cached_property
+    def http(self) -> requests.Session:
+        """For plain HTTPS (OpenID discovery, JWKS), recorded with the API calls."""
+        session = requests.Session()
+        session.hooks["response"].append(self.calls.hook("https"))
+        return session
+
+    def server_hops(self, runtime_session_id: str) -> list[dict] | None:
+        """What the service did inside a runtime session's consent flow, where it says so.
+
+        The local backend keeps a trace of its hops (runtime → agent, the token vault, the
+        code exchange, the hosted UI); AWS shows none of them to a caller: None.
+        """
+        if self.name != LOCAL:
+            return None
+        try:
+            answer = requests.get(
+                self.endpoint_url + TRACE_PATH, params={"session": runtime_session_id}, timeout=10
+            )
+            answer.raise_for_status()
+            return answer.json()["hops"]
+        except (requests.RequestException, ValueError, KeyError) as error:
+            raise WorkshopError(f"The local backend's trace did not answer: {error}") from error
 
     @property
     def forgets_on_restart(self) -> bool:

@@ -6,6 +6,7 @@ alike, so the recorder never asks which backend it is on. Calls boto3 cannot mak
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -66,6 +67,7 @@ class Call:
     error: str | None
     milliseconds: float
     code: str | None = None  # how a learner writes it, where boto3 cannot (plain HTTPS)
+    started: float = field(default_factory=time.time)  # epoch seconds: merges with the server's
 
     @property
     def parameters(self) -> str:
@@ -82,36 +84,86 @@ class Call:
         return f'client = boto3.client("{self.service}")\n{call}'
 
 
-# Who takes part in the consent flow: the diagram's ids, and what it calls them.
+def http_call(service: str, method: str, url: str, status: int, seconds: float) -> Call:
+    """A plain HTTP request that ended just now, as a call.
+
+    The query's values are left out: they are what must never be shown (authorization
+    codes, OAuth state, sessions).
+    """
+    parts = urlsplit(url)
+    names = "&".join(dict.fromkeys(name for name, _ in parse_qsl(parts.query)))
+    return Call(
+        service=service,
+        operation=f"{method} {parts.path}" + (f"?{names}" if names else ""),
+        request={"host": parts.netloc},
+        status=status,
+        error=None,
+        milliseconds=seconds * 1000,
+        started=time.time() - seconds,
+    )
+
+
+# Who takes part in the consent flow: the diagram's ids (a server's trace uses the same), and
+# what it calls them.
+YOU, BROWSER, RUNTIME, AGENT = "You", "Browser", "Runtime", "Agent"
+IDENTITY, COGNITO, BINDING = "Identity", "Cognito", "Binding"
 PARTICIPANTS = {
-    "You": "Notebook (you)",
-    "Browser": "Browser",
-    "Runtime": "AgentCore Runtime",
-    "Identity": "AgentCore Identity",
-    "Cognito": "Cognito hosted UI",
-    "Binding": "Session-binding page",
+    YOU: "Notebook (you)",
+    BROWSER: "Browser",
+    RUNTIME: "AgentCore Runtime",
+    AGENT: "Agent",
+    IDENTITY: "AgentCore Identity",
+    COGNITO: "Cognito hosted UI",
+    BINDING: "Session-binding page",
 }
+# What the notebook cannot see on AWS; the local backend's trace shows them.
+UNSEEN_ON_AWS = (
+    "Not visible from here on AWS: the JWT authorizer's check, the runtime calling the agent, "
+    "the agent's GetResourceOauth2Token, the code exchange and the vaulting of the token"
+)
 
 
-def _arrow(call: Call) -> tuple[str, str, str] | None:
-    """Who called whom for ``call``, and what to write on the arrow; None: not in the flow."""
+@dataclass(frozen=True)
+class Arrow:
+    started: float
+    source: str
+    target: str
+    label: str
+    status: int | str | None
+    milliseconds: float
+
+    def line(self) -> str:
+        return (
+            f"    {self.source}->>{self.target}: {self.label} → {self.status} "
+            f"({self.milliseconds:.0f} ms)"
+        )
+
+
+def _arrow(call: Call) -> Arrow | None:
+    """The arrow ``call`` draws in the consent flow; None: not part of it."""
     if call.operation == "InvokeAgentRuntime":
-        return "You", "Runtime", "InvokeAgentRuntime, bearer token"
-    if call.operation == "CompleteResourceTokenAuth":
-        return "Binding", "Identity", "CompleteResourceTokenAuth"
-    if call.service != "browser":
+        session = call.request.get("runtimeSessionId", "")[:8]
+        who = (YOU, RUNTIME, f"InvokeAgentRuntime, bearer token, session {session}…")
+    elif call.operation == "CompleteResourceTokenAuth":
+        who = (BINDING, IDENTITY, "CompleteResourceTokenAuth")
+    elif call.service == "browser":
+        who = (BROWSER, *_browser_hop(call.operation))
+    else:
         return None
-    method, path = call.operation.split(" ", 1)
-    if "/identities/oauth2/authorize" in path:
-        return "Browser", "Identity", "open the authorization URL"
-    if "/identities/oauth2/callback" in path:
-        return "Browser", "Identity", "provider callback, with the code"
+    return Arrow(call.started, *who, call.error or call.status, call.milliseconds)
+
+
+def _browser_hop(operation: str) -> tuple[str, str]:
+    method, path = operation.split(" ", 1)
     if "session_id" in path:
-        return "Browser", "Binding", "return URL, with session_id"
+        return BINDING, "return URL, with session_id"
+    if "/identities/oauth2/authorize" in path:
+        return IDENTITY, "open the authorization URL"
+    if "/identities/oauth2/callback" in path:
+        return IDENTITY, "provider callback, with the code"
     if method == "POST":
-        return "Browser", "Cognito", "sign in (username, password)"
-    what = "authorize (on to sign-in)" if path.endswith("/oauth2/authorize") else "sign-in page"
-    return "Browser", "Cognito", what
+        return COGNITO, "sign in (username, password)"
+    return COGNITO, "authorize" if path.endswith("/oauth2/authorize") else "sign-in page"
 
 
 def _literal(value: Any, indent: int) -> str:
@@ -143,7 +195,8 @@ class CallLog:
         service = model.service_model.service_name
         # botocore fills idempotency tokens itself: they are not the learner's to write.
         written = {k: v for k, v in params.items() if k not in model.idempotent_members}
-        context[_STARTED] = (time.perf_counter(), service, model.name, redacted(written))
+        request = redacted(written)
+        context[_STARTED] = (time.time(), time.perf_counter(), service, model.name, request)
 
     def _answered(self, http_response, parsed: dict, context: dict, **_: Any) -> None:
         error = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
@@ -154,45 +207,53 @@ class CallLog:
 
     def _add(self, context: dict, status: int | None, error: str | None) -> None:
         if _STARTED in context:
-            started, service, operation, request = context.pop(_STARTED)
-            elapsed = (time.perf_counter() - started) * 1000
-            self.calls.append(Call(service, operation, request, status, error, elapsed))
+            started, clock, service, operation, request = context.pop(_STARTED)
+            elapsed = (time.perf_counter() - clock) * 1000
+            self.calls.append(
+                Call(service, operation, request, status, error, elapsed, started=started)
+            )
 
     def record(self, call: Call) -> None:
         """A call made without boto3 (plain HTTPS), recorded by the helper that made it."""
         self.calls.append(call)
 
-    def record_browser_hop(self, response, *args: Any, **kwargs: Any) -> None:
-        """A `requests` response hook: one hop of a sign-in, its query's values left out.
+    def hook(self, service: str) -> Callable[..., None]:
+        """A `requests` response hook recording each request as a call of ``service``."""
 
-        The values are what must never be shown (authorization codes, state, sessions).
-        """
-        url = urlsplit(response.request.url)
-        names = "&".join(dict.fromkeys(name for name, _ in parse_qsl(url.query)))
-        path = url.path + (f"?{names}" if names else "")
-        self.record(
-            Call(
-                service="browser",
-                operation=f"{response.request.method} {path}",
-                request={"host": url.netloc},
-                status=response.status_code,
-                error=None,
-                milliseconds=response.elapsed.total_seconds() * 1000,
+        def record(response, *args: Any, **kwargs: Any) -> None:
+            elapsed = response.elapsed.total_seconds()
+            request = response.request
+            self.record(
+                http_call(service, request.method, request.url, response.status_code, elapsed)
             )
-        )
 
-    def sequence_diagram(self) -> Markdown:
-        """The consent flow as this notebook's calls made it: a Mermaid sequence diagram."""
-        lines = ["sequenceDiagram"]
-        lines += [f"    participant {name} as {label}" for name, label in PARTICIPANTS.items()]
+        return record
+
+    def sequence_diagram(self, session_id: str, server_hops: list[dict] | None = None) -> Markdown:
+        """The consent flow of runtime session ``session_id``: a Mermaid sequence diagram.
+
+        Arrows are this notebook's own calls, and ``server_hops`` (the local backend's
+        trace of the same session) where there are any; None, as on AWS, adds a note on
+        what the notebook cannot see. The browser's hops come from the server's trace
+        when it has them, else from a sign-in done in code.
+        """
+        arrows = [Arrow(**hop) for hop in server_hops or []]
         for call in self.calls:
             arrow = _arrow(call)
-            if arrow is not None:
-                source, target, label = arrow
-                status = call.error or call.status
-                lines.append(
-                    f"    {source}->>{target}: {label} → {status} ({call.milliseconds:.0f} ms)"
-                )
+            if arrow is None:
+                continue
+            if call.operation == "InvokeAgentRuntime" and (
+                call.request.get("runtimeSessionId") != session_id
+            ):
+                continue
+            if server_hops is not None and arrow.source == BROWSER and arrow.target != BINDING:
+                continue  # the server saw the same request
+            arrows.append(arrow)
+        lines = ["sequenceDiagram"]
+        lines += [f"    participant {name} as {label}" for name, label in PARTICIPANTS.items()]
+        lines += [arrow.line() for arrow in sorted(arrows, key=lambda a: a.started)]
+        if server_hops is None:
+            lines.append(f"    Note over {RUNTIME},{IDENTITY}: {UNSEEN_ON_AWS}")
         return Markdown("```mermaid\n" + "\n".join(lines) + "\n```")
 
     def snippets(self, *operations: str) -> Code:

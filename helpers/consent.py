@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 
 from helpers.backend import Backend
-from helpers.calls import CallLog
+from helpers.calls import CallLog, http_call
 from helpers.cognito import Pool
 from helpers.errors import WorkshopError, explain
 
@@ -90,16 +90,22 @@ class SessionBinding:
         return self
 
     def handle(self, redirected_url: str) -> tuple[int, str]:
+        clock = time.perf_counter()
         try:
             session = complete(self.backend, redirected_url, self.bearer_token)
         except WorkshopError as error:
             self.errors.append(str(error))
             self._report(None, str(error))
-            return 400, PAGE.format(title="Not connected", message=html.escape(str(error)))
-        self.completed.append(session)
-        self._report(session, None)
-        message = "The agent may now use the external service for you. You can close this tab."
-        return 200, PAGE.format(title="You're connected", message=message)
+            status, page = 400, PAGE.format(title="Not connected", message=html.escape(str(error)))
+        else:
+            self.completed.append(session)
+            self._report(session, None)
+            message = "The agent may now use the external service for you. You can close this tab."
+            status, page = 200, PAGE.format(title="You're connected", message=message)
+        # The browser's visit, as the notebook served it: recorded here in every case.
+        seconds = time.perf_counter() - clock
+        self.backend.calls.record(http_call("browser", "GET", redirected_url, status, seconds))
+        return status, page
 
     def _report(self, session: str | None, error: str | None) -> None:
         self._done.set()
@@ -171,7 +177,7 @@ def sign_in_headlessly(
     started = time.monotonic()
     browser = requests.Session()
     if calls is not None:
-        browser.hooks["response"].append(calls.record_browser_hop)
+        browser.hooks["response"].append(calls.hook("browser"))
     count = 0
 
     def follow(answer: requests.Response) -> requests.Response | str:

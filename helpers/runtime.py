@@ -232,7 +232,7 @@ def _post(
     }
     if bearer_token is not None:
         headers["Authorization"] = f"Bearer {bearer_token}"
-    started = time.perf_counter()
+    started, clock = time.time(), time.perf_counter()
     try:
         answer = requests.post(
             url, params={"qualifier": "DEFAULT"}, headers=headers, json=payload, timeout=900
@@ -254,7 +254,8 @@ def _post(
             ),
             status=answer.status_code,
             error=answer.headers.get("x-amzn-ErrorType"),
-            milliseconds=(time.perf_counter() - started) * 1000,
+            milliseconds=(time.perf_counter() - clock) * 1000,
+            started=started,
             code=INVOKE_WITH_A_BEARER_TOKEN.format(
                 endpoint=endpoint, arn=runtime_arn, header=SESSION_HEADER, payload=payload
             ),

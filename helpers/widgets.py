@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
+import requests
 from IPython.display import display
 
 from helpers.backend import Backend
@@ -88,5 +89,11 @@ def consent_step(
     if interactive:
         display(Note(f"Sign in as: {user.username}"))
         return authorization_panel(backend, authorization_url, binding, reinvoke)
-    trip = sign_in_headlessly(authorization_url, user, calls=backend.calls)
+    # The last hop, to this kernel's page, is left to the page: it records its own visits.
+    trip = sign_in_headlessly(authorization_url, user, stop_at=binding.url, calls=backend.calls)
+    try:
+        requests.get(trip.final_url, timeout=60)
+    except requests.RequestException as error:
+        raise WorkshopError(f"The session-binding page did not answer: {error}") from error
+    binding.wait(timeout=0)  # raises if the page could not bind the session
     return Note(f"Signed in as {user.username}: {trip.requests} requests, {trip.seconds:.2f} s")

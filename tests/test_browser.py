@@ -62,6 +62,17 @@ def test_signing_in_and_consenting_in_a_browser(deployment, chromium):
         binding.stop()
     answer = runtime.invoke(be, agent.arn, bearer, session, {"prompt": "Check again"})
     assert answer["response"].startswith("Connected to the external service")
+    # The notebook made none of the browser's requests, yet the diagram has them all.
+    diagram = be.calls.sequence_diagram(session, be.server_hops(session)).data
+    for arrow in (
+        "Browser->>Identity: open the authorization URL",
+        "Browser->>Cognito: sign-in page → 200",
+        "Browser->>Cognito: sign in (username, password) → 302",
+        "Browser->>Identity: provider callback, with the code → 302",
+        "Browser->>Binding: return URL, with session_id → 200",
+        "Binding->>Identity: CompleteResourceTokenAuth → 200",
+    ):
+        assert arrow in diagram, arrow
 
 
 def test_a_wrong_password_in_the_browser_shows_an_error(deployment, chromium):

@@ -3,6 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from helpers import authorizer, cognito
 from helpers.backend import Backend
 from helpers.calls import summary
 
@@ -88,3 +89,19 @@ def test_botocores_own_idempotency_token_is_not_in_the_snippet(backend_and_state
         )
     code = be.calls.snippets("CreateAgentRuntime").data
     assert "agentRuntimeName='snippet_agent'" in code and "clientToken" not in code
+
+
+def test_discovery_and_signing_keys_are_recorded_as_plain_https(backend_and_state, pools):
+    be, _ = backend_and_state
+    before = len(be.calls.calls)
+    authorizer.verify(be, cognito.bearer_token(be, pools.runtime), pools.runtime.discovery_url)
+    fetched = [c.operation for c in be.calls.calls[before:] if c.service == "https"]
+    pool = pools.runtime.pool_id
+    assert fetched == [
+        f"GET /{pool}/.well-known/openid-configuration",
+        f"GET /{pool}/.well-known/jwks.json",
+    ]
+
+
+def test_aws_shows_no_hops_from_inside_the_service():
+    assert Backend("aws", "us-east-1").server_hops("a-runtime-session") is None

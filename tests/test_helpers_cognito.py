@@ -37,7 +37,7 @@ def test_identity_pool_has_a_hosted_ui_and_a_confidential_code_client(backend_an
     assert client["CallbackURLs"] == [f"{be.endpoint_url}/identities/oauth2/callback"]
     domain = idp.describe_user_pool_domain(Domain=pools.identity.domain)["DomainDescription"]
     assert domain["UserPoolId"] == pools.identity.pool_id
-    assert "authorization_endpoint" in authorizer.discover(pools.identity.discovery_url)
+    assert "authorization_endpoint" in authorizer.discover(be, pools.identity.discovery_url)
 
 
 def test_users_have_permanent_strong_passwords(backend_and_state, pools):
@@ -56,7 +56,7 @@ def test_discovery_urls_follow_the_endpoint_in_use(backend_and_state, pools):
     assert pools.runtime.discovery_url == (
         f"{be.endpoint_url}/{pools.runtime.pool_id}/.well-known/openid-configuration"
     )
-    assert authorizer.discover(pools.runtime.discovery_url)["issuer"] == (
+    assert authorizer.discover(be, pools.runtime.discovery_url)["issuer"] == (
         f"{be.endpoint_url}/{pools.runtime.pool_id}"
     )
 
@@ -92,7 +92,9 @@ def test_ledger_lists_every_resource_in_creation_order(backend_and_state, pools)
 
 def test_bearer_token_is_the_runtime_users_access_token(backend_and_state, pools):
     be, _ = backend_and_state
-    claims = authorizer.verify(cognito.bearer_token(be, pools.runtime), pools.runtime.discovery_url)
+    claims = authorizer.verify(
+        be, cognito.bearer_token(be, pools.runtime), pools.runtime.discovery_url
+    )
     assert claims["client_id"] == pools.runtime.client_id
     assert claims["username"] == pools.runtime.username
     assert claims["token_use"] == "access"
@@ -110,7 +112,9 @@ def test_bearer_token_sends_secret_hash_for_a_client_with_secret(backend_and_sta
     confidential = replace(
         pools.runtime, client_id=client["ClientId"], client_secret=client["ClientSecret"]
     )
-    claims = authorizer.verify(cognito.bearer_token(be, confidential), confidential.discovery_url)
+    claims = authorizer.verify(
+        be, cognito.bearer_token(be, confidential), confidential.discovery_url
+    )
     assert claims["client_id"] == client["ClientId"]
 
 

@@ -1,5 +1,6 @@
 """Quickstart step 8 through the helpers, with the workshop's own agent deployed locally."""
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -119,11 +120,30 @@ def test_the_consent_step_signs_in_headlessly_then_finds_the_vaulted_token(deplo
     hops = [call.operation for call in be.calls.calls if call.service == "browser"]
     assert hops[0] == "GET /identities/oauth2/authorize?request_uri"  # names, never values
     assert any(hop.endswith("?code&state") for hop in hops)
-    diagram = be.calls.sequence_diagram().data
-    assert diagram.startswith("```mermaid\nsequenceDiagram\n")
+    seen_here = be.calls.sequence_diagram(session).data  # as on AWS: no trace of the service
+    assert seen_here.startswith("```mermaid\nsequenceDiagram\n")
     for arrow in ("Browser->>Cognito: sign in", "Browser->>Identity: provider callback"):
-        assert arrow in diagram
-    assert "Binding->>Identity: CompleteResourceTokenAuth → 200" in diagram
+        assert arrow in seen_here
+    assert "Binding->>Identity: CompleteResourceTokenAuth → 200" in seen_here
+    assert "Runtime->>Agent" not in seen_here and "Not visible from here on AWS" in seen_here
+    traced = be.calls.sequence_diagram(session, be.server_hops(session)).data
+    for arrow in (
+        "You->>Runtime: InvokeAgentRuntime",
+        "Runtime->>Runtime: JWT authorizer checks the bearer token → OK",
+        "Runtime->>Agent: POST /invocations, workload access token → 200",
+        "Agent->>Identity: GetResourceOauth2Token (USER_FEDERATION): authorization URL → OK",
+        "Browser->>Identity: open the authorization URL, on to the provider → 302",
+        "Browser->>Cognito: sign in (username, password) → 302",
+        "Identity->>Cognito: token endpoint: code and PKCE verifier",
+        "Browser->>Binding: return URL, with session_id → 200",
+        "Identity->>Identity: token vaulted for (agent, you) → OK",
+        "Agent->>Identity: GetResourceOauth2Token (USER_FEDERATION): access token → OK",
+    ):
+        assert arrow in traced, arrow
+    assert traced.count("Browser->>Identity: provider callback") == 1  # seen once, not twice
+    assert "Not visible" not in traced
+    trace = json.dumps(be.server_hops(session))
+    assert binding.bearer_token not in trace and "urn:ietf" not in trace  # no token, no session URI
 
 
 def test_the_consent_step_gives_a_person_the_panel(deployment, binding):

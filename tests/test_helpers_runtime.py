@@ -113,9 +113,9 @@ def test_the_authorizer_takes_the_access_token_not_the_id_token(backend_and_stat
     be, _ = backend_and_state
     config = authorizer.jwt_authorizer(pools.runtime)
     signed_in = cognito.sign_in(be, pools.runtime)
-    access_rows = authorizer.checks(config, signed_in["AccessToken"]).rows
+    access_rows = authorizer.checks(be, config, signed_in["AccessToken"]).rows
     assert {row["Passes"] for row in access_rows} == {"yes"}
-    id_rows = authorizer.checks(config, signed_in["IdToken"]).rows
+    id_rows = authorizer.checks(be, config, signed_in["IdToken"]).rows
     assert [row["Check"] for row in id_rows if row["Passes"] == "no"] == ["claim client_id"]
 
 

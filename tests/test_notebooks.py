@@ -277,7 +277,7 @@ def test_central_calls_are_shown_as_code_to_reuse(lifecycle):
 
 def _diagram(path: Path) -> str:
     notebook = nbformat.read(path, as_version=4)
-    (cell,) = [c for c in notebook.cells if c.source == "be.calls.sequence_diagram()"]
+    (cell,) = [c for c in notebook.cells if c.source.startswith("be.calls.sequence_diagram(")]
     return cell.outputs[0]["data"]["text/markdown"]
 
 
@@ -289,11 +289,21 @@ def test_the_invoke_notebook_draws_the_flow_of_its_own_run(lifecycle):
         "Browser->>Identity: provider callback",
         "Browser->>Binding: return URL",
         "Binding->>Identity: CompleteResourceTokenAuth",
+        "Runtime->>Agent: POST /invocations",  # the local backend's own hops, from its trace
+        "Agent->>Identity: GetResourceOauth2Token (USER_FEDERATION): authorization URL",
+        "Identity->>Cognito: token endpoint",
+        "Identity->>Identity: token vaulted",
     ):
         assert arrow in first, arrow
     second = _diagram(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
     assert "You->>Runtime: InvokeAgentRuntime" in second
+    assert "GetResourceOauth2Token (USER_FEDERATION): access token" in second
     assert "Browser->>" not in second  # the token was in the vault: no consent this time
+    assert _sessions(first).isdisjoint(_sessions(second))  # each run draws its own session
+
+
+def _sessions(diagram: str) -> set[str]:
+    return set(re.findall(r"session (\w+)…", diagram))
 
 
 def test_no_secret_appears_in_any_executed_notebook(lifecycle):

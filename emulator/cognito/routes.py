@@ -26,6 +26,7 @@ from emulator.cognito.grants import (
 )
 from emulator.cognito.template import LOGIN_PAGE
 from emulator.endpoints import HOSTED_UI_PREFIX
+from emulator.trace import TRACES, mark
 
 CSRF_COOKIE = "XSRF-TOKEN"
 
@@ -47,6 +48,11 @@ server.register_token_generator("default", tokens)
 PREFIX = HOSTED_UI_PREFIX
 
 
+def _mark(label: str) -> None:
+    """Count this page as a hop of the consent flow its OAuth state belongs to, if any."""
+    mark(request.environ, TRACES.session_of(request.args.get("state")), label)
+
+
 def _unknown_domain(domain: str):
     return make_response(jsonify(error="invalid_request", error_description="unknown domain"), 404)
 
@@ -56,6 +62,7 @@ def authorize(domain: str):
     """Check the request as Cognito does, then show the sign-in page (same query string)."""
     if pool_for(domain) is None:
         return _unknown_domain(domain)
+    _mark("authorize, on to the sign-in page")
     try:
         server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
@@ -73,6 +80,7 @@ def login(domain: str):
         grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
         return server.handle_error_response(None, error)
+    _mark("sign in (username, password)" if request.method == "POST" else "sign-in page")
     error = None
     if request.method == "POST":
         expected = request.cookies.get(CSRF_COOKIE, "")

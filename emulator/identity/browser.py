@@ -15,6 +15,7 @@ from emulator import site
 from emulator.backends import every_backend
 from emulator.exceptions import ValidationException
 from emulator.identity.models import identity_backends
+from emulator.trace import mark
 
 AUTHORIZE_PATH = "/identities/oauth2/authorize"
 CALLBACK_PREFIX = "/identities/oauth2/callback/"
@@ -35,6 +36,7 @@ def _authorize(request: Request) -> Response:
         session = backend.vault.session_for_browser(uri)
         if session is not None and session.status == "IN_PROGRESS":
             provider = backend.get_oauth2_credential_provider(session.key[2])
+            mark(request.environ, session.trace, "open the authorization URL, on to the provider")
             return redirect(
                 backend.vault.authorize_redirect(session, provider.config, provider.callback_url)
             )
@@ -53,6 +55,7 @@ def _callback(request: Request) -> Response:
         session = backend.vault.session_by_state(state) if provider else None
         if session is None or session.key[2] != provider.name:
             continue
+        mark(request.environ, session.trace, "provider callback, with the code")
         if session.status != "IN_PROGRESS" or session.expired:
             return _page(400, "Already used", "This sign-in was already completed or expired.")
         if "error" in request.args:

@@ -21,8 +21,10 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
 from emulator import site
+from emulator.endpoints import COGNITO, IDENTITY
 from emulator.exceptions import AccessDeniedException, ValidationException
 from emulator.identity.tokens import WorkloadToken
+from emulator.trace import TRACES
 
 SESSION_LIFETIME = 600  # seconds, as AgentCore Identity's authorization sessions
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -53,6 +55,11 @@ class AuthorizationSession:
     status: str = "IN_PROGRESS"  # → AUTHORIZED (code exchanged) → COMPLETE (bound), or FAILED
     token: dict[str, Any] | None = None
     expires: float = field(default_factory=lambda: time.time() + SESSION_LIFETIME)
+
+    @property
+    def trace(self) -> str | None:
+        """The runtime session that started the flow (`emulator.trace`)."""
+        return self.token_owner.trace
 
     @property
     def authorization_url(self) -> str:
@@ -174,6 +181,7 @@ class TokenVault:
             code_verifier=session.code_verifier,
             **session.custom_parameters,
         )
+        TRACES.alias(session.state, session.trace)  # the provider's pages carry it
         return url
 
     def exchange_code(
@@ -191,14 +199,18 @@ class TokenVault:
             redirect_uri=callback_url,
             token_endpoint_auth_method=_auth_method(config),
         )
-        try:
-            session.token = client.fetch_token(
-                provider_endpoints(config)["token"], code=code, code_verifier=session.code_verifier
-            )
-            session.status = "AUTHORIZED"
-        except Exception as error:  # the provider said no: the flow is over
-            session.status = "FAILED"
-            raise ValidationException(f"The provider refused the code: {error}") from error
+        label = "token endpoint: code and PKCE verifier for the user's tokens"
+        with TRACES.hop(session.trace, IDENTITY, COGNITO, label):
+            try:
+                session.token = client.fetch_token(
+                    provider_endpoints(config)["token"],
+                    code=code,
+                    code_verifier=session.code_verifier,
+                )
+                session.status = "AUTHORIZED"
+            except Exception as error:  # the provider said no: the flow is over
+                session.status = "FAILED"
+                raise ValidationException(f"The provider refused the code: {error}") from error
         return self.return_url(session)
 
     def return_url(self, session: AuthorizationSession) -> str:
@@ -223,9 +235,10 @@ class TokenVault:
             if not same_user:
                 raise AccessDeniedException(EXPIRED_SESSION)
             expires_in = int(session.token.get("expires_in", 3600))
-            self.tokens[session.key] = VaultedToken(
-                session.token["access_token"], time.time() + expires_in
-            )
+            with TRACES.hop(session.trace, IDENTITY, IDENTITY, "token vaulted for (agent, you)"):
+                self.tokens[session.key] = VaultedToken(
+                    session.token["access_token"], time.time() + expires_in
+                )
             session.status = "COMPLETE"
 
     def machine_token(

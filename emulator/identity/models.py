@@ -16,6 +16,7 @@ from moto.core.base_backend import BaseBackend
 from emulator import secrets, site
 from emulator.backends import agentcore_backends
 from emulator.cognito.discovery import verify_user_token
+from emulator.endpoints import AGENT, IDENTITY
 from emulator.exceptions import (
     AccessDeniedException,
     ConflictException,
@@ -25,6 +26,7 @@ from emulator.exceptions import (
 )
 from emulator.identity import tokens
 from emulator.identity.federation import TokenVault
+from emulator.trace import TRACES
 
 # Vendors with a config key of their own; every other vendor uses the "included" key.
 DEDICATED_CONFIG_KEYS = {
@@ -338,28 +340,31 @@ class IdentityBackend(BaseBackend):
         custom_parameters: dict[str, str] | None = None,
     ) -> dict[str, str]:
         owner = self.read_workload_access_token(workload_token)
-        provider = self.get_oauth2_credential_provider(provider_name)
-        if flow == "M2M":
-            token = self.vault.machine_token(
-                provider.name, provider.config, self.client_secret(provider), scopes
-            )
-            return {"accessToken": token}
-        if flow != "USER_FEDERATION":
-            raise ValidationException(
-                f"The local backend runs USER_FEDERATION and M2M, not {flow}."
-            )
-        workload = self.get_workload_identity(owner.workload)
-        return self.vault.user_federation(
-            owner,
-            provider.name,
-            scopes,
-            workload.return_urls,
-            session_uri,
-            return_url,
-            force,
-            custom_state,
-            custom_parameters,
-        )
+        with TRACES.hop(owner.trace, AGENT, IDENTITY, f"GetResourceOauth2Token ({flow})") as hop:
+            provider = self.get_oauth2_credential_provider(provider_name)
+            if flow == "M2M":
+                token = self.vault.machine_token(
+                    provider.name, provider.config, self.client_secret(provider), scopes
+                )
+                answer = {"accessToken": token}
+            elif flow == "USER_FEDERATION":
+                answer = self.vault.user_federation(
+                    owner,
+                    provider.name,
+                    scopes,
+                    self.get_workload_identity(owner.workload).return_urls,
+                    session_uri,
+                    return_url,
+                    force,
+                    custom_state,
+                    custom_parameters,
+                )
+            else:
+                raise ValidationException(
+                    f"The local backend runs USER_FEDERATION and M2M, not {flow}."
+                )
+            hop.label += ": access token" if "accessToken" in answer else ": authorization URL"
+        return answer
 
     def complete_resource_token_auth(self, session_uri: str, user_identifier: dict) -> None:
         self.vault.complete(session_uri, user_identifier, sha256)

@@ -29,6 +29,7 @@ class WorkloadToken:
     issuer: str | None = None  # GetWorkloadAccessTokenForJWT: the user's IdP …
     subject: str | None = None  # … and their `sub` there
     user_token_sha256: str | None = None  # … and which token proved it (session binding)
+    trace: str | None = None  # the runtime session it was minted for (`emulator.trace`)
     expires: int = 0
 
     @property

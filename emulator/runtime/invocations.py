@@ -21,6 +21,7 @@ from bedrock_agentcore.runtime.models import (
 )
 from werkzeug.wrappers import Request, Response
 
+from emulator.endpoints import AGENT, IDENTITY, RUNTIME
 from emulator.exceptions import (
     AccessDeniedException,
     ResourceNotFoundException,
@@ -30,6 +31,7 @@ from emulator.exceptions import (
 )
 from emulator.identity.models import sha256
 from emulator.runtime.models import AgentRuntime, runtime_backends
+from emulator.trace import TRACES
 
 USER_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
 MIN_SESSION_ID = 33
@@ -107,7 +109,7 @@ def _find_runtime(request: Request) -> AgentRuntime:
     return runtime
 
 
-def _workload_access_token(runtime: AgentRuntime, request: Request) -> str | None:
+def _workload_access_token(runtime: AgentRuntime, request: Request, session: str) -> str | None:
     """Authenticate the caller; the token the agent gets for them (None: SigV4, no user id)."""
     authorization = request.headers.get(AUTHORIZATION_HEADER, "")
     identity = runtime_backends[runtime.account][runtime.region].identity
@@ -120,16 +122,22 @@ def _workload_access_token(runtime: AgentRuntime, request: Request) -> str | Non
         user_id = request.headers.get(USER_ID_HEADER)
         if user_id is None:
             return None
-        return identity.service_workload_access_token(runtime.id, user_id=user_id)
+        return identity.service_workload_access_token(runtime.id, user_id=user_id, trace=session)
     if authorization.startswith("AWS4-HMAC-SHA256"):
         raise AccessDeniedException(METHOD_MISMATCH)
     if not authorization.startswith("Bearer "):
         raise UnauthorizedException("Missing bearer token.")
     bearer = authorization.removeprefix("Bearer ").strip()
-    claims = check_bearer_token(authorizer, bearer)
-    return identity.service_workload_access_token(
-        runtime.id, issuer=claims["iss"], subject=claims["sub"], user_token_sha256=sha256(bearer)
-    )
+    with TRACES.hop(session, RUNTIME, RUNTIME, "JWT authorizer checks the bearer token"):
+        claims = check_bearer_token(authorizer, bearer)
+    with TRACES.hop(session, RUNTIME, IDENTITY, "workload access token for (agent, you)"):
+        return identity.service_workload_access_token(
+            runtime.id,
+            issuer=claims["iss"],
+            subject=claims["sub"],
+            user_token_sha256=sha256(bearer),
+            trace=session,
+        )
 
 
 def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wat: str | None):
@@ -154,20 +162,22 @@ def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wa
 
 def _forward(runtime: AgentRuntime, request: Request, session: str) -> requests.Response:
     """The agent's answer, streaming; refused as AWS refuses when the agent cannot answer."""
-    wat = _workload_access_token(runtime, request)
+    wat = _workload_access_token(runtime, request, session)
     process = runtime.process
     if process is None or not process.alive():
         raise RuntimeClientError(f"The agent runtime is {runtime.status}, not serving.")
-    try:
-        upstream = requests.post(
-            f"{process.url}/invocations",
-            data=request.get_data(),
-            headers=_forwarded_headers(runtime, request, session, wat),
-            stream=True,
-            timeout=(5, 900),
-        )
-    except requests.RequestException as error:
-        raise RuntimeClientError(f"The agent did not answer: {error}") from error
+    with TRACES.hop(session, RUNTIME, AGENT, "POST /invocations, workload access token") as hop:
+        try:
+            upstream = requests.post(
+                f"{process.url}/invocations",
+                data=request.get_data(),
+                headers=_forwarded_headers(runtime, request, session, wat),
+                stream=True,
+                timeout=(5, 900),
+            )
+        except requests.RequestException as error:
+            raise RuntimeClientError(f"The agent did not answer: {error}") from error
+        hop.status = upstream.status_code
     if upstream.status_code >= 400:
         upstream.close()
         raise RuntimeClientError(
