@@ -7,8 +7,9 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test lab bench clean
 
 $(INSTALLED): pyproject.toml
+	@echo "Installing the workshop into .venv (the first time: 1-2 minutes)..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
 ## run: the whole workshop, headless, on the local backend (executed notebooks in runs/)

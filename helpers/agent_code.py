@@ -14,21 +14,28 @@ AGENT_FILE = AGENT_DIR / ENTRY_POINT
 PYTHON_RUNTIME = "PYTHON_3_11"  # AgentCore Runtime's Python for code deployments
 
 
-def _called_names(tree: ast.Module) -> set[str]:
-    return {
-        getattr(node.func, "attr", getattr(node.func, "id", ""))
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-    }
+def _calls(tree: ast.Module) -> dict[str, set[str]]:
+    """Each function called, and the keyword arguments it was called with anywhere."""
+    called: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            called.setdefault(name, set()).update(k.arg for k in node.keywords if k.arg)
+    return called
 
 
 def review(path: Path = AGENT_FILE) -> list[str]:
     """What ``path`` lacks of a deployable quickstart agent, as sentences (empty: nothing)."""
     tree = ast.parse(path.read_text())
-    calls = _called_names(tree)
+    calls = _calls(tree)
     problems = []
     if "requires_access_token" not in calls:
         problems.append("No @requires_access_token: the agent never asks for the user's token.")
+    elif "callback_url" not in calls["requires_access_token"]:
+        problems.append(
+            "No callback_url in @requires_access_token: AWS refuses USER_FEDERATION without "
+            "a return URL, and nothing would bind the session to the user who consented."
+        )
     if "invoke_async" not in calls:
         problems.append(
             "No invoke_async: a synchronous agent call loses the request's context "

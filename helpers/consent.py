@@ -24,7 +24,11 @@ from helpers.calls import CallLog, http_call
 from helpers.cognito import Pool
 from helpers.errors import WorkshopError, explain
 
-AUTHORIZATION_URL = re.compile(r"https?://\S+/identities/oauth2/authorize\?request_uri=[^\s\"')]+")
+# The request_uri is URL-encoded: what follows it in a model's words (a period, `**`, a
+# backtick, a bracket) is not part of it.
+AUTHORIZATION_URL = re.compile(
+    r"https?://[^\s/]+/identities/oauth2/authorize\?request_uri=[A-Za-z0-9%._~-]+"
+)
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family:sans-serif;max-width:34em;margin:4em auto"><h2>{title}</h2>
 <p>{message}</p></body></html>"""
@@ -32,8 +36,9 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title
 
 def authorization_url_in(answer: object) -> str | None:
     """The authorization URL in an agent's answer, if it asks the user to consent."""
-    match = AUTHORIZATION_URL.search(str(answer))
-    return match.group(0) if match else None
+    text = answer.get("response", "") if isinstance(answer, dict) else str(answer)
+    match = AUTHORIZATION_URL.search(str(text))
+    return match.group(0).rstrip(".") if match else None
 
 
 def complete(backend: Backend, redirected_url: str, bearer_token: str) -> str:
@@ -112,10 +117,17 @@ class SessionBinding:
         if self.on_result is not None:
             self.on_result(session, error)
 
-    def wait(self, timeout: float = 600) -> str:
-        """The bound session id, once the browser came back (or an explanation)."""
-        if not self._done.wait(timeout):
-            raise WorkshopError(f"Nobody came back to {self.url} within {timeout:.0f} s.")
+    def wait(self, timeout: float = 600, between: Callable[[], None] | None = None) -> str:
+        """The bound session id, once the browser came back (or an explanation).
+
+        ``between`` runs every tenth of a second meanwhile (a notebook answers clicks).
+        """
+        deadline = time.monotonic() + timeout
+        while not self._done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                raise WorkshopError(f"Nobody came back to {self.url} within {timeout:.0f} s.")
+            if between is not None:
+                between()
         if self.errors:
             raise WorkshopError(self.errors[-1])
         return self.completed[-1]

@@ -6,6 +6,7 @@ renders a password, client secret or token in full.
 
 import ast
 import html
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -111,12 +112,29 @@ class Shown:
         return repr(self.table())
 
 
+def document(value: dict[str, Any]) -> Code:
+    """A JSON document (a policy, a configuration) as AWS holds it, highlighted."""
+    return Code(json.dumps(value, indent=2), language="json")
+
+
+def utc(value: float | str) -> str:
+    """A moment, as every table of the workshop writes one: ``2026-11-29 06:39:25 UTC``.
+
+    ``value`` is epoch seconds (JWT claims) or ISO 8601 (log events).
+    """
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    else:
+        moment = datetime.fromtimestamp(value, UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def claims_table(claims: dict[str, Any]) -> Table:
     """A decoded JWT's claims, with timestamps made readable."""
 
     def readable(name: str, value: Any) -> Any:
         if name in TIME_CLAIMS and isinstance(value, int):
-            return f"{value} ({datetime.fromtimestamp(value, UTC):%Y-%m-%d %H:%M:%S} UTC)"
+            return f"{value} ({utc(value)})"
         return value
 
     return Table([{"Claim": k, "Value": readable(k, v)} for k, v in claims.items()])

@@ -24,6 +24,7 @@ class ExecutionRole(Shown):
     name: str
     arn: str
     policy: dict[str, Any]
+    trust_policy: dict[str, Any]  # who may assume it, as IAM has it
 
     def table(self) -> Table:
         """The role's policy: one row per statement."""
@@ -43,10 +44,12 @@ class ExecutionRole(Shown):
         )
 
 
-def _policy(backend: Backend, state: WorkshopState, provider: CredentialProvider) -> dict:
+def _policy(
+    backend: Backend, state: WorkshopState, provider: CredentialProvider, model_id: str
+) -> dict:
     where = f"{backend.region}:{backend.account}"
-    geography, _, model = MODEL_ID.partition(".")  # a cross-region profile: "us." + the model
-    model = model if geography in CROSS_REGION_PREFIXES else MODEL_ID
+    geography, _, model = model_id.partition(".")  # a cross-region profile: "us." + the model
+    model = model if geography in CROSS_REGION_PREFIXES else model_id
     directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
     workloads = [directory, f"{directory}/workload-identity/{runtime_name(state)}-*"]
     token_vault = provider.arn.split("/oauth2credentialprovider/")[0]
@@ -72,7 +75,7 @@ def _policy(backend: Backend, state: WorkshopState, provider: CredentialProvider
                 "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
                 "Resource": [
                     f"arn:aws:bedrock:*::foundation-model/{model}",
-                    f"arn:aws:bedrock:{where}:inference-profile/{MODEL_ID}",
+                    f"arn:aws:bedrock:{where}:inference-profile/{model_id}",
                 ],
             },
             {
@@ -122,7 +125,10 @@ def _trust_policy(backend: Backend) -> dict:
 
 
 def ensure_execution_role(
-    backend: Backend, state: WorkshopState, provider: CredentialProvider
+    backend: Backend,
+    state: WorkshopState,
+    provider: CredentialProvider,
+    model_id: str = MODEL_ID,
 ) -> ExecutionRole:
     """The role AgentCore Runtime assumes to run the agent, with its policy (re)applied."""
     iam = backend.client("iam")
@@ -135,10 +141,10 @@ def ensure_execution_role(
                 Description="Runs the AgentCore Identity workshop's agent",
             )
         state.record("execution_role", Kind.EXECUTION_ROLE, name=name)
-    policy = _policy(backend, state, provider)
+    policy = _policy(backend, state, provider, model_id)
     with explain(f"Granting {name} what the agent needs"):
         iam.put_role_policy(
             RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
         )
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
-    return ExecutionRole(name, arn, policy)
+        role = iam.get_role(RoleName=name)["Role"]
+    return ExecutionRole(name, role["Arn"], policy, role["AssumeRolePolicyDocument"])

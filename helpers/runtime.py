@@ -22,7 +22,7 @@ from helpers.agent_code import ENTRY_POINT, PYTHON_RUNTIME
 from helpers.backend import Backend
 from helpers.calls import Call, redacted
 from helpers.credential_provider import CredentialProvider
-from helpers.display import Shown, Table, shown, table
+from helpers.display import Shown, Table, shown, table, utc
 from helpers.errors import WorkshopError, explain
 from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
@@ -73,10 +73,12 @@ def new_session_id() -> str:
     return str(uuid.uuid4())
 
 
-def agent_environment(provider: CredentialProvider, state: WorkshopState) -> dict[str, str]:
+def agent_environment(
+    provider: CredentialProvider, state: WorkshopState, model_id: str = MODEL_ID
+) -> dict[str, str]:
     """What agent/agent.py reads from its environment on AgentCore Runtime."""
     return {
-        settings.AGENT_MODEL_ID: MODEL_ID,
+        settings.AGENT_MODEL_ID: model_id,
         settings.AGENT_CREDENTIAL_PROVIDER: provider.name,
         settings.AGENT_CALLBACK_URL: session_binding_url(state),
     }
@@ -209,7 +211,7 @@ def log_table(backend: Backend, runtime_id: str, limit: int = 12) -> Table:
         if not isinstance(event, dict):  # not one of the SDK's JSON log lines
             return {"Message": line}
         return {
-            "Time": event.get("timestamp", "")[11:23],
+            "Time": utc(event["timestamp"]) if "timestamp" in event else "",
             "Level": event.get("level", ""),
             "Message": event.get("message", ""),
             "Session": event.get("sessionId", "")[:8],

@@ -1,4 +1,4 @@
-"""The workshop's memory: what it created (a ledger), and the seed-compatible env file.
+"""The workshop's memory: what it created (a ledger), and the quickstart-compatible env file.
 
 Every notebook re-reads the state file, so a step re-run finds and reuses what an earlier
 run made instead of creating a duplicate, and cleanup can replay the ledger in reverse.

@@ -1,7 +1,10 @@
-"""The authorization panel: what the learner clicks between the first and second call.
+"""The authorization panel: what the learner uses between the first and second call.
 
-Like huggingface_hub's ``notebook_login()``: one small self-contained panel that does
-not block the kernel and says what happened.
+Like huggingface_hub's ``notebook_login()``: one small self-contained panel that says
+what happened. Two parts: the sign-in card is plain HTML, so a reloaded or reopened
+notebook still shows the link and what to do; the controls are widgets, and stay
+responsive while a Run All waits for consent (jupyter-ui-poll handles their clicks in
+the middle of the waiting cell).
 """
 
 import html
@@ -10,30 +13,49 @@ from typing import Any
 
 import ipywidgets as widgets
 import requests
-from IPython.display import display
+from IPython import get_ipython
+from IPython.display import HTML, display
+from jupyter_ui_poll import ui_events
 
 from helpers.backend import Backend
 from helpers.cognito import Pool
 from helpers.consent import SessionBinding, complete, sign_in_headlessly
 from helpers.display import Note
 from helpers.errors import WorkshopError
+from helpers.state import ENV_FILE
 
-WAITING = "⏳ Waiting for you to sign in at the external service and consent…"
+WAITING = "⏳ Waiting for you to sign in at the external service…"
+HIDDEN = "(hidden)"
+
+
+def sign_in_card(authorization_url: str, user: Pool) -> HTML:
+    """The link and what to do, as plain HTML: it survives a reload and a reopen."""
+    return HTML(
+        f"""<div style="border:1px solid #ccc;border-radius:6px;padding:0.6em 1em">
+<p><a href="{html.escape(authorization_url)}" target="_blank" rel="noopener"
+style="font-size:1.1em">🔑 Open the external service's sign-in page</a></p>
+<p>Sign in as <b>{html.escape(user.username)}</b>, the identity pool's user. Its password is
+<code>IDENTITY_PASSWORD</code> in <code>{ENV_FILE}</code> at the top of the repository,
+or behind <i>Show password</i> below. Cognito shows no separate consent screen:
+<b>signing in is the consent</b>.</p>
+<p>Your browser then lands on the session-binding page (<i>You're connected</i>). Come back
+here: the status below changes, and <i>Invoke again</i> calls the agent on the same
+session.</p></div>"""
+    )
 
 
 def authorization_panel(
-    backend: Backend,
-    authorization_url: str,
-    binding: SessionBinding,
-    reinvoke: Callable[[], Any],
+    backend: Backend, binding: SessionBinding, reinvoke: Callable[[], Any], user: Pool
 ) -> widgets.VBox:
-    """A link to consent, its status, a re-invoke button and a paste box (remote Jupyter)."""
-    link = widgets.HTML(
-        f'<a href="{html.escape(authorization_url)}" target="_blank" rel="noopener" '
-        'style="font-size:1.1em">🔑 Open the external service\'s sign-in page</a>'
-    )
+    """Password reveal, status, a re-invoke button and a paste box (remote Jupyter).
+
+    The password is put into the page only when asked for, and taken out again: the
+    notebook saves what a widget showed when it was displayed, which is never it.
+    """
+    reveal = widgets.ToggleButton(description="Show password", icon="eye")
+    password = widgets.Text(value=HIDDEN, disabled=True, layout=widgets.Layout(width="14em"))
     status = widgets.HTML(WAITING)
-    again = widgets.Button(description="I've authorized — invoke again", button_style="primary")
+    again = widgets.Button(description="Invoke again (same session)", button_style="primary")
     again.layout.width = "auto"
     pasted = widgets.Text(
         placeholder="Browser could not reach this kernel? Paste the address it ended on here",
@@ -41,6 +63,11 @@ def authorization_panel(
     )
     bind = widgets.Button(description="Bind this session")
     answer = widgets.Output()
+
+    def on_reveal(change: dict) -> None:
+        password.disabled = not change["new"]  # selectable, to copy, only while shown
+        password.value = user.password if change["new"] else HIDDEN
+        reveal.description = "Hide password" if change["new"] else "Show password"
 
     def report(session: str | None, error: str | None) -> None:
         status.value = (
@@ -53,7 +80,7 @@ def authorization_panel(
         with answer:
             answer.clear_output()
             try:
-                display(reinvoke())
+                print(reinvoke()["response"])
             except WorkshopError as error:
                 print(error)
 
@@ -64,9 +91,18 @@ def authorization_panel(
             report(None, str(error))
 
     binding.on_result = report
+    reveal.observe(on_reveal, names="value")
     again.on_click(on_again)
     bind.on_click(on_bind)
-    return widgets.VBox([link, status, again, widgets.HBox([pasted, bind]), answer])
+    return widgets.VBox(
+        [
+            widgets.HBox([widgets.Label(f"{user.username}:"), password, reveal]),
+            status,
+            again,
+            widgets.HBox([pasted, bind]),
+            answer,
+        ]
+    )
 
 
 def consent_step(
@@ -79,16 +115,16 @@ def consent_step(
 ) -> Any:
     """Notebook 07's consent, whichever case it meets; the result displays itself.
 
-    No link: the vault already holds the token. A person (``interactive``): the panel.
-    papermill: the same sign-in done in code, as ``user``.
+    No link: the vault already holds the token. A person (``interactive``): the card
+    and the panel. papermill: the same sign-in done in code, as ``user``.
     """
     if authorization_url is None:
         return Note(
             "Already connected: the token vault still holds your token from an earlier run."
         )
     if interactive:
-        display(Note(f"Sign in as: {user.username}"))
-        return authorization_panel(backend, authorization_url, binding, reinvoke)
+        display(sign_in_card(authorization_url, user))
+        return authorization_panel(backend, binding, reinvoke, user)
     # The last hop, to this kernel's page, is left to the page: it records its own visits.
     trip = sign_in_headlessly(authorization_url, user, stop_at=binding.url, calls=backend.calls)
     try:
@@ -97,3 +133,14 @@ def consent_step(
         raise WorkshopError(f"The session-binding page did not answer: {error}") from error
     binding.wait(timeout=0)  # raises if the page could not bind the session
     return Note(f"Signed in as {user.username}: {trip.requests} requests, {trip.seconds:.2f} s")
+
+
+def wait_for_consent(binding: SessionBinding, timeout: float) -> str:
+    """The bound session; meanwhile the panel's buttons answer, though this cell runs.
+
+    Outside a kernel (a script, a test) there are no clicks to answer: a plain wait.
+    """
+    if getattr(get_ipython(), "kernel", None) is None:
+        return binding.wait(timeout)
+    with ui_events() as poll:
+        return binding.wait(timeout, between=lambda: poll(10))

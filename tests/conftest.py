@@ -2,12 +2,20 @@
 
 import boto3
 import pytest
+from playwright.sync_api import sync_playwright
 
 from helpers import credential_provider, workload_identity, workshop
 from helpers.backend import LOCAL_CREDENTIALS, running_emulator
 from helpers.cognito import ensure_pools
 from helpers.settings import EMULATOR_URL, WORKSHOP_DIR
-from tests.support import REGION, deploy_agent
+from tests.support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    REGION,
+    deploy_agent,
+    require_debian_package,
+)
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +72,14 @@ def deployment(backend_and_state, pools):
     binding_url = workload_identity.session_binding_url(ws)
     workload_identity.set_return_urls(be, agent.workload_identity, add=(binding_url,))
     return be, ws, pools, agent, binding_url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium (Debian's), for the pages a learner's browser opens."""
+    require_debian_package(CHROMIUM.exists(), "chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

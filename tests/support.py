@@ -80,6 +80,23 @@ def require_debian_package(found: bool, package: str) -> None:
     pytest.skip(f"needs the Debian package {package} (apt-get install {package})")
 
 
+# Browser tests: Debian's Chromium, driven by Playwright.
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(
+    os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent / "runs" / "test-artifacts")
+)
+# Flags for a machine with no network beyond loopback, as root, without a display.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

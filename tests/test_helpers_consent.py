@@ -1,5 +1,6 @@
 """Quickstart step 8 through the helpers, with the workshop's own agent deployed locally."""
 
+import html
 import json
 from dataclasses import replace
 
@@ -8,6 +9,8 @@ from ipywidgets import VBox
 
 from helpers import cognito, consent, runtime, widgets
 from helpers.errors import WorkshopError
+
+AUTHENTICATED = "✅ Authenticated to external service"  # the quickstart agent's own words
 
 
 def _ask(be, agent, bearer, session):
@@ -26,7 +29,7 @@ def test_consent_once_then_every_session_of_the_user_is_served(deployment):
         assert trip.final_url.startswith(binding_url)
         assert binding.wait(10).startswith("urn:ietf:params:oauth:request_uri:")
         for attempt in (session, session, runtime.new_session_id()):
-            assert _ask(be, agent, bearer, attempt)["response"].startswith("Connected")
+            assert AUTHENTICATED in _ask(be, agent, bearer, attempt)["response"]
         assert len(binding.completed) == 1
     finally:
         binding.stop()
@@ -40,7 +43,7 @@ def test_a_pasted_return_address_binds_the_session(deployment):
     trip = consent.sign_in_headlessly(link, pools.identity, stop_at=binding_url)
     assert "session_id=" in trip.final_url
     consent.complete(be, trip.final_url, bearer)
-    assert _ask(be, agent, bearer, session)["response"].startswith("Connected")
+    assert AUTHENTICATED in _ask(be, agent, bearer, session)["response"]
 
 
 def test_a_pasted_address_without_a_session_is_explained(deployment):
@@ -74,26 +77,40 @@ def test_a_wrong_external_password_is_explained(deployment):
         consent.sign_in_headlessly(link, wrong)
 
 
-def test_the_authorization_panel_reports_and_reinvokes(deployment):
+def test_the_authorization_panel_reveals_the_password_reports_and_reinvokes(deployment, capsys):
     be, _, pools, agent, binding_url = deployment
     bearer = cognito.bearer_token(be, pools.runtime)
     binding = consent.serve_session_binding(be, binding_url, bearer)
     session = runtime.new_session_id()
-    answers = []
     try:
         link = consent.authorization_url_in(_ask(be, agent, bearer, session))
         panel = widgets.authorization_panel(
-            be, link, binding, lambda: answers.append(_ask(be, agent, bearer, session))
+            be, binding, lambda: _ask(be, agent, bearer, session), pools.identity
         )
-        link_html, status, again, *_ = panel.children
-        assert link in link_html.value and status.value == widgets.WAITING
+        credentials, status, again, *_ = panel.children
+        _, password, reveal = credentials.children
+        assert pools.identity.password not in repr(panel)  # what a saved notebook keeps
+        reveal.value = True
+        assert password.value == pools.identity.password and not password.disabled
+        reveal.value = False
+        assert password.value == widgets.HIDDEN
+        assert status.value == widgets.WAITING
         consent.sign_in_headlessly(link, pools.identity)
-        binding.wait(10)
+        assert widgets.wait_for_consent(binding, 10).startswith("urn:")  # outside a kernel
         assert status.value.startswith("✅")
         again.click()
-        assert answers[0]["response"].startswith("Connected")
+        shown = capsys.readouterr().out
+        assert AUTHENTICATED in shown and "{'response'" not in shown  # the text, not a dict
     finally:
         binding.stop()
+
+
+def test_the_sign_in_card_is_plain_html_with_the_link_and_no_password(deployment):
+    _, _, pools, _, _ = deployment
+    link = "http://127.0.0.1:1/identities/oauth2/authorize?request_uri=urn%3Ax"
+    card = widgets.sign_in_card(link, pools.identity).data
+    assert html.escape(link) in card and pools.identity.username in card
+    assert pools.identity.password not in card and "signing in is the consent" in card
 
 
 @pytest.fixture
@@ -146,9 +163,21 @@ def test_the_consent_step_signs_in_headlessly_then_finds_the_vaulted_token(deplo
     assert binding.bearer_token not in trace and "urn:ietf" not in trace  # no token, no session URI
 
 
-def test_the_consent_step_gives_a_person_the_panel(deployment, binding):
+def test_the_consent_step_gives_a_person_the_card_and_the_panel(deployment, binding, capsys):
     be, _, pools, agent, _ = deployment
     first = _ask(be, agent, binding.bearer_token, runtime.new_session_id())
     link = consent.authorization_url_in(first)
     panel = widgets.consent_step(be, link, binding, lambda: None, pools.identity, True)
-    assert isinstance(panel, VBox) and link in panel.children[0].value
+    assert isinstance(panel, VBox)
+    assert "IPython.core.display.HTML" in capsys.readouterr().out  # the card, displayed
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    ["{url}", "{url}.", "**{url}**", "`{url}`", "[sign in]({url})", "<{url}>", "{url}\n\nThen"],
+)
+def test_the_link_is_found_however_a_model_words_the_answer(wrapped):
+    url = "https://bedrock-agentcore.us-east-1.amazonaws.com/identities/oauth2/authorize?request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aab-c_1"
+    answer = {"response": "🔐 Authorization Required\n\nPlease open: " + wrapped.format(url=url)}
+    assert consent.authorization_url_in(answer) == url
+    assert consent.authorization_url_in({"response": "✅ Authenticated"}) is None

@@ -1,11 +1,11 @@
-"""The state file and the seed-compatible env file: private, faithful, never mixed up."""
+"""The state file and the quickstart-compatible env file: private, faithful, never mixed up."""
 
 import json
 import subprocess
 
 import pytest
 
-from helpers import state
+from helpers import cognito, state
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
 
@@ -84,3 +84,22 @@ def test_env_file_needs_every_variable(tmp_path):
 def test_reading_a_missing_env_file_says_which_notebook_writes_it(tmp_path):
     with pytest.raises(WorkshopError, match="01_setup_cognito"):
         state.read_env_file(tmp_path)
+
+
+def test_generated_passwords_are_written_as_they_are(tmp_path):
+    password = cognito.generate_password()
+    path = state.write_env_file(_env_values(password), tmp_path)
+    assert f"RUNTIME_PASSWORD={password}\n" in path.read_text()  # paste it verbatim
+    exported = subprocess.run(
+        [
+            "bash",
+            "-c",
+            "export $(grep -v '^#' .agentcore_identity_user.env | xargs); "
+            'printf %s "$RUNTIME_PASSWORD"',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert exported.stdout == password  # the quickstart's own way of loading it

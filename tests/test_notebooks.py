@@ -118,7 +118,7 @@ def _secrets_of(out: Path) -> set[str]:
 def _outputs(path: Path) -> str:
     """Everything an executed notebook shows, as one text."""
     notebook = nbformat.read(path, as_version=4)
-    return json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    return json.dumps([cell.get("outputs", []) for cell in notebook.cells], ensure_ascii=False)
 
 
 def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
@@ -128,6 +128,7 @@ def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
             assert re.search(rf"{notebook.name}\s+ok\s+\d+\.\d", run.stdout), run.stdout
         assert "08_cleanup" not in run.stdout  # --keep
         assert re.search(r"AWS API calls made \(counted by the local backend\): \d+", run.stdout)
+        assert "IPKernelApp" not in run.stderr, run.stderr[-3000:]  # no kernel warnings
 
 
 def test_the_second_run_creates_nothing_new(lifecycle):
@@ -222,16 +223,17 @@ def test_launch_notebook_deploys_a_ready_runtime(lifecycle):
 
 def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(lifecycle):
     shown = _outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
-    assert "Please authorize access to the external service: http://127.0.0.1:" in shown
+    assert "🔐 Authorization Required" in shown  # the quickstart's own texts
+    assert "Please open this URL in your browser to authorize:\\nhttp://127.0.0.1:" in shown
     assert re.search(r"Signed in as externaluser\w+: \d+ requests", shown)
-    assert shown.count("Connected to the external service (access token of") == 3
+    assert shown.count("✅ Authenticated to external service\\nToken length: ") == 3
     assert "Consent once, then the agent acted for you on every call." in shown
 
 
 def test_invoke_notebook_run_again_finds_the_token_in_the_vault(lifecycle):
     shown = _outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
     assert "Already connected: the token vault still holds your token" in shown
-    assert shown.count("Connected to the external service (access token of") == 4
+    assert shown.count("✅ Authenticated to external service\\nToken length: ") == 4
 
 
 SHOWN_CALLS = {
@@ -395,3 +397,11 @@ def test_a_notebook_opens_in_one_line(path):
     """The backend, the state and the vanished-resource check are `workshop.resume`'s."""
     sources = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
     assert not any("resources.check" in source or "state.load" in source for source in sources)
+
+
+@pytest.mark.parametrize("path", ORDER, ids=lambda p: p.name)
+def test_learner_facing_text_names_only_notebooks_that_exist(path):
+    names = {notebook.stem for notebook in ORDER}
+    text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert set(re.findall(r"\b\d\d_[a-z_]+[a-z]", text)) <= names
+    assert not re.search(r"\bseed\b", text, re.I), "the CLI quickstart, not the seed"

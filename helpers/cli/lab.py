@@ -16,6 +16,8 @@ def main() -> int:
     with running_emulator(emulator_log()) as url:
         print(f"Local backend: {url}", flush=True)
         env = {**os.environ, settings.EMULATOR_URL: url}
+        given = sys.argv[1:]
+        chosen = any(a.startswith(("--notebook-dir", "--ServerApp.root_dir")) for a in given)
         command = [
             sys.executable,
             "-m",
@@ -23,9 +25,9 @@ def main() -> int:
             "lab",
             "--ip",
             "127.0.0.1",
-            f"--notebook-dir={NOTEBOOKS}",
+            *([] if chosen else [f"--notebook-dir={NOTEBOOKS}"]),
             *(["--allow-root"] if os.geteuid() == 0 else []),  # containers often run as root
-            *sys.argv[1:],
+            *given,
         ]
         try:
             return subprocess.call(command, env=env)

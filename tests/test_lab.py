@@ -1,0 +1,200 @@
+"""The workshop as a learner does it: JupyterLab started as `make lab` starts it, Run All in
+a real browser, the consent given in the browser with the password the panel reveals.
+
+Lab serves a copy of the notebooks (it saves them, outputs and all) and a private state
+folder; its own settings keep every cell in the page (no windowing), so a cell's output
+can be read wherever the notebook is scrolled.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import requests
+
+from helpers import settings
+from helpers.paths import NOTEBOOKS
+from tests.support import ARTIFACTS, free_port
+
+STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+CONSENT = "07_invoke_and_authorize.ipynb"
+NO_WINDOWING = {"windowingMode": "none"}
+AUTHENTICATED = "✅ Authenticated to external service"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab through `python -m helpers.cli.lab` (= `make lab`), its URL and folders."""
+    root = tmp_path_factory.mktemp("lab")
+    notebooks, settings_dir = root / "notebooks", root / "settings"
+    shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    tracker = settings_dir / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps(NO_WINDOWING))
+    port = free_port()
+    log = (root / "lab.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "helpers.cli.lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            "--ServerApp.disable_check_xsrf=True",
+            f"--notebook-dir={notebooks}",
+            f"--LabApp.user_settings_dir={settings_dir}",
+            f"--LabApp.workspaces_dir={root / 'workspaces'}",
+        ],
+        env={**os.environ, settings.WORKSHOP_DIR: str(root / "workshop")},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        # Ctrl-C must reach it: a background job of a non-interactive shell ignores SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(lambda: _answers(url + "/api/status"), "JupyterLab to start", 90)
+        yield url, notebooks, root
+    finally:
+        process.send_signal(signal.SIGINT)  # as Ctrl-C in the terminal: Lab and backend stop
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def _wait_for(condition, what: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _kernel_state(url: str, name: str) -> str | None:
+    sessions = requests.get(f"{url}/api/sessions", timeout=5).json()
+    kernel = next((s["kernel"] for s in sessions if s["path"] == name), None)
+    return (
+        kernel
+        and requests.get(f"{url}/api/kernels/{kernel['id']}", timeout=5).json()["execution_state"]
+    )
+
+
+def _open(page, url: str, name: str):
+    page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}")
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    notebook.wait_for(timeout=60_000)
+    _wait_for(lambda: _kernel_state(url, name) == "idle", f"{name}'s kernel", 60)
+    return notebook
+
+
+def _run_all(page) -> None:
+    page.locator(".lm-MenuBar-itemLabel:text-is('Run')").click()
+    page.locator(".lm-Menu-itemLabel:text-is('Run All Cells')").click()
+
+
+def _finish(page, url: str, name: str, folder: Path) -> nbformat.NotebookNode:
+    """Wait for the Run All to end, save, stop the kernel; the notebook as saved."""
+
+    running = page.locator(".jp-NotebookPanel:visible .jp-InputPrompt", has_text="[*]")
+
+    def settled() -> bool:
+        if _kernel_state(url, name) != "idle" or running.count():
+            return False
+        time.sleep(1)
+        return _kernel_state(url, name) == "idle" and not running.count()
+
+    _wait_for(settled, f"{name} to finish", 300)
+    page.keyboard.press("Control+s")
+    _wait_for(lambda: not page.locator(".jp-mod-dirty:visible").count(), "the save", 30)
+    for session in requests.get(f"{url}/api/sessions", timeout=5).json():
+        requests.delete(f"{url}/api/sessions/{session['id']}", timeout=10)
+    return nbformat.read(folder / name, as_version=4)
+
+
+def _errors(notebook: nbformat.NotebookNode) -> list[str]:
+    return [
+        f"{output['ename']}: {output['evalue']}"
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "error"
+    ]
+
+
+def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
+    url, folder, root = lab
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    for step in STEPS[: STEPS.index(NOTEBOOKS / CONSENT)]:
+        _open(page, url, step.name)
+        _run_all(page)
+        assert not _errors(_finish(page, url, step.name, folder)), step.name
+
+    notebook = _open(page, url, CONSENT)
+    _run_all(page)
+    card = notebook.locator("a", has_text="Open the external service's sign-in page")
+    card.wait_for(timeout=120_000)
+    username = notebook.locator(".jp-RenderedHTMLCommon b").first.inner_text()
+    waiting = notebook.locator(".jp-CodeCell", has_text="wait_for_consent").locator(
+        ".jp-InputPrompt", has_text="[*]"
+    )
+    waiting.wait_for(timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "lab-1-waiting-for-consent.png")
+
+    # While Run All waits for consent (that cell still running), the panel answers.
+    notebook.locator("button", has_text="Show password").click()
+    password_box = notebook.locator(f".widget-hbox:has-text('{username}:') input")
+    password = _wait_for(
+        lambda: (value := password_box.input_value()) != "(hidden)" and value,
+        "the password to show",
+        30,
+    )
+    assert waiting.count() == 1, "the cell that waits for consent has stopped waiting"
+    notebook.locator("button", has_text="Hide password").click()
+
+    consent = chromium.new_page()
+    consent.goto(card.get_attribute("href"))
+    consent.fill("#signInFormUsername", username)
+    consent.fill("#signInFormPassword", password)
+    consent.click("input[name=signInSubmitButton]")
+    consent.wait_for_selector("text=You're connected", timeout=60_000)
+    consent.screenshot(path=ARTIFACTS / "lab-2-connected.png")
+
+    notebook.locator("text=✅ Connected: AgentCore Identity holds your token").wait_for()
+    notebook.locator("button", has_text="Invoke again (same session)").click()
+    notebook.locator(".widget-output", has_text=AUTHENTICATED).wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "lab-3-invoked-again.png")
+    saved = _finish(page, url, CONSENT, folder)
+    assert not _errors(saved)
+    shown = json.dumps([c.get("outputs", []) for c in saved.cells], ensure_ascii=False)
+    assert "🔐 Authorization Required" in shown and AUTHENTICATED in shown
+    assert password not in (folder / CONSENT).read_text(), "the password was saved"
+
+    # Reopened, the saved notebook still says where to sign in.
+    page.reload()
+    page.locator(".jp-NotebookPanel:visible a", has_text="sign-in page").wait_for(timeout=60_000)
+    page.screenshot(path=ARTIFACTS / "lab-4-reopened.png")
+
+    _open(page, url, "08_cleanup.ipynb")
+    _run_all(page)
+    assert not _errors(_finish(page, url, "08_cleanup.ipynb", folder))
+    assert not (root / "workshop" / ".workshop" / "state.json").exists()
