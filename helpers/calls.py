@@ -265,7 +265,7 @@ class CallLog:
                 f"# {operation}\n{made[-1].snippet()}"
                 if made
                 else f"# {operation}: not called in this run (what it made exists already;"
-                " run 08_cleanup and this notebook again to see it)"
+                " run 13_cleanup and this notebook again to see it)"
             )
         return Code("import boto3\n\n" + "\n\n".join(parts), language="python")
 

@@ -61,6 +61,11 @@ def leftovers(backend: Backend, suffix: str) -> list[str]:
             "credentialProviders",
             "name",
         ),
+        "API-key credential provider": _names(
+            control.get_paginator("list_api_key_credential_providers").paginate(),
+            "credentialProviders",
+            "name",
+        ),
         "workload identity": _names(
             control.get_paginator("list_workload_identities").paginate(),
             "workloadIdentities",

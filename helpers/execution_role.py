@@ -104,7 +104,8 @@ def _policy(
     }
 
 
-def _trust_policy(backend: Backend) -> dict:
+def trust_policy(backend: Backend) -> dict:
+    """AgentCore Runtime of this account and region may assume the role, nobody else."""
     account = backend.account
     return {
         "Version": "2012-10-17",
@@ -137,7 +138,7 @@ def ensure_execution_role(
         with explain(f"Creating the execution role {name}"):
             iam.create_role(
                 RoleName=name,
-                AssumeRolePolicyDocument=json.dumps(_trust_policy(backend)),
+                AssumeRolePolicyDocument=json.dumps(trust_policy(backend)),
                 Description="Runs the AgentCore Identity workshop's agent",
             )
         state.record("execution_role", Kind.EXECUTION_ROLE, name=name)

@@ -87,8 +87,11 @@ def contents(archive: Path) -> list[str]:
         return opened.namelist()
 
 
-def upload(backend: Backend, state: WorkshopState, archive: Path) -> dict[str, str]:
-    """Put the zip in the workshop's own bucket; return the S3 location for the runtime."""
+def upload(
+    backend: Backend, state: WorkshopState, archive: Path, name: str | None = None
+) -> dict[str, str]:
+    """Put the zip in the workshop's own bucket under the runtime's ``name`` (the quickstart
+    agent's by default); return the S3 location for the runtime."""
     s3 = backend.client("s3")
     bucket = f"agentcore-workshop-{backend.account}-{state.suffix}"
     if state.get("code_bucket") is None:
@@ -100,7 +103,7 @@ def upload(backend: Backend, state: WorkshopState, archive: Path) -> dict[str, s
         with explain(f"Creating the S3 bucket {bucket}"):
             s3.create_bucket(Bucket=bucket, **location)
         state.record("code_bucket", Kind.CODE_BUCKET, name=bucket)
-    key = f"{runtime_name(state)}/agent.zip"
+    key = f"{name or runtime_name(state)}/agent.zip"
     with explain(f"Uploading the agent to s3://{bucket}/{key}"):
         s3.upload_file(str(archive), bucket, key)
     return {"bucket": bucket, "prefix": key}

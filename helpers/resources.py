@@ -48,6 +48,10 @@ class Handling:
     def describe(self, entry: Entry) -> str:
         return self.label.format(**entry)
 
+    def notebook_of(self, entry: Entry) -> str:
+        """The notebook that made this one: its entry says so where a later step made it."""
+        return entry.get("notebook", self.notebook)
+
     def exists(self, backend: Backend, entry: Entry) -> None:
         self._call(self.read, backend, entry)
 
@@ -123,9 +127,19 @@ KINDS: dict[Kind, Handling] = {
         "01_setup_cognito", "user {username}", COGNITO, "admin_get_user", "admin_delete_user",
         {**_POOL, "Username": "username"},
     ),
+    Kind.RESOURCE_SERVER: Handling(
+        "09_machine_to_machine", "resource server {identifier}", COGNITO,
+        "describe_resource_server", "delete_resource_server",
+        {**_POOL, "Identifier": "identifier"},
+    ),
     Kind.CREDENTIAL_PROVIDER: Handling(
         "04_credential_provider", "credential provider {name}", CONTROL,
         "get_oauth2_credential_provider", "delete_oauth2_credential_provider", {"name": "name"},
+    ),
+    Kind.API_KEY_PROVIDER: Handling(
+        "10_api_keys", "API-key credential provider {name}", CONTROL,
+        "get_api_key_credential_provider", "delete_api_key_credential_provider",
+        {"name": "name"},
     ),
     Kind.WORKLOAD_IDENTITY: Handling(
         "05_workload_identity", "workload identity {name}", CONTROL, "get_workload_identity",
@@ -157,6 +171,6 @@ def check(backend: Backend, state: WorkshopState) -> list[str]:
             state.forget(key)
             vanished.append(
                 f"The {kind.describe(entry)} no longer exists (deleted elsewhere, or the local "
-                f"backend restarted): re-run {kind.notebook} and the notebooks after it."
+                f"backend restarted): re-run {kind.notebook_of(entry)} and the notebooks after it."
             )
     return vanished

@@ -119,35 +119,45 @@ def ensure_runtime(
     *,
     role_arn: str,
     code: dict[str, str],
-    authorizer: dict[str, Any],
+    authorizer: dict[str, Any] | None,
     environment: dict[str, str],
+    key: str = "agent_runtime",
+    name: str | None = None,
+    entry_point: str = ENTRY_POINT,
+    notebook: str = "06_launch",
 ) -> Runtime:
-    """Create the runtime, or update it to a new version if the workshop already has one."""
+    """Create the runtime, or update it to a new version if the workshop already has one.
+
+    The quickstart's agent is the default; a second agent names its own ledger ``key``,
+    ``name`` and ``entry_point`` (a file of the same zip). ``authorizer`` None leaves the
+    runtime to SigV4: callers sign with their AWS credentials instead of a bearer token.
+    """
     control = backend.client("bedrock-agentcore-control")
     config = {
         "agentRuntimeArtifact": {
             "codeConfiguration": {
                 "code": {"s3": code},
                 "runtime": PYTHON_RUNTIME,
-                "entryPoint": [ENTRY_POINT],
+                "entryPoint": [entry_point],
             }
         },
         "roleArn": role_arn,
         "networkConfiguration": {"networkMode": "PUBLIC"},
         "protocolConfiguration": {"serverProtocol": "HTTP"},
-        "authorizerConfiguration": authorizer,
         "environmentVariables": environment,
     }
-    existing = state.get("agent_runtime")
+    if authorizer is not None:
+        config["authorizerConfiguration"] = authorizer
+    existing = state.get(key)
 
     def call() -> dict[str, Any]:
         if existing:
             return control.update_agent_runtime(agentRuntimeId=existing["id"], **config)
-        return control.create_agent_runtime(agentRuntimeName=runtime_name(state), **config)
+        return control.create_agent_runtime(agentRuntimeName=name or runtime_name(state), **config)
 
     answer = _once_the_role_is_assumable(call, "Deploying the agent")
     if not existing:
-        state.record("agent_runtime", Kind.AGENT_RUNTIME, id=answer["agentRuntimeId"])
+        state.record(key, Kind.AGENT_RUNTIME, id=answer["agentRuntimeId"], notebook=notebook)
     return get_runtime(backend, answer["agentRuntimeId"])
 
 
@@ -221,10 +231,14 @@ def log_table(backend: Backend, runtime_id: str, limit: int = 12) -> Table:
     return table([row(line) for line in lines] or [{"Message": "(no log lines yet)"}])
 
 
-def _post(
+def post(
     backend: Backend, runtime_arn: str, bearer_token: str | None, session_id: str, payload: dict
 ) -> requests.Response:
-    """InvokeAgentRuntime over HTTPS, as its user calls it; recorded with the boto3 calls."""
+    """InvokeAgentRuntime over HTTPS, as its user calls it; recorded with the boto3 calls.
+
+    The raw answer, refusals included: `invoke` reads it, and a notebook that shows a
+    refusal (06, 12) reads its status and error.
+    """
     endpoint = backend.client("bedrock-agentcore").meta.endpoint_url
     url = f"{endpoint}/runtimes/{quote(runtime_arn, safe='')}/invocations"
     headers = {
@@ -270,7 +284,7 @@ def invoke(
     backend: Backend, runtime_arn: str, bearer_token: str, session_id: str, payload: dict
 ) -> Any:
     """Call the agent as its user does: bearer token, session id, JSON in; JSON or SSE out."""
-    answer = _post(backend, runtime_arn, bearer_token, session_id, payload)
+    answer = post(backend, runtime_arn, bearer_token, session_id, payload)
     if answer.status_code >= 400:
         raise WorkshopError(*_explain_refusal(answer))
     if "text/event-stream" in answer.headers.get("Content-Type", ""):
@@ -286,7 +300,7 @@ def refusals(backend: Backend, runtime_arn: str, tokens: dict[str, str | None]) 
     """What the runtime answers each of ``tokens`` (label → bearer token, None for none)."""
     rows = []
     for label, token in tokens.items():
-        answer = _post(backend, runtime_arn, token, new_session_id(), {"prompt": "hello"})
+        answer = post(backend, runtime_arn, token, new_session_id(), {"prompt": "hello"})
         rows.append(
             {
                 "Bearer token": label,

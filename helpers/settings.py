@@ -22,6 +22,9 @@ BEDROCK_API_KEY = "AWS_BEARER_TOKEN_BEDROCK"
 AGENT_MODEL_ID = "MODEL_ID"
 AGENT_CREDENTIAL_PROVIDER = "CREDENTIAL_PROVIDER_NAME"
 AGENT_CALLBACK_URL = "CALLBACK_URL"
+# Set for the agent's process on AgentCore Runtime: the SDK then expects every request to
+# bring a workload access token, instead of minting one from `.agentcore.json`.
+AGENT_IN_A_CONTAINER = "DOCKER_CONTAINER"
 
 
 def workshop_dir() -> str | None:

@@ -45,7 +45,9 @@ class Kind(StrEnum):
     USER_POOL_DOMAIN = "cognito-user-pool-domain"
     USER_POOL_CLIENT = "cognito-user-pool-client"
     USER = "cognito-user"
+    RESOURCE_SERVER = "cognito-resource-server"
     CREDENTIAL_PROVIDER = "oauth2-credential-provider"
+    API_KEY_PROVIDER = "api-key-credential-provider"
     WORKLOAD_IDENTITY = "workload-identity"
     EXECUTION_ROLE = "iam-role"
     CODE_BUCKET = "s3-bucket"
@@ -120,7 +122,7 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
         else:
             raise WorkshopError(
                 f"The workshop state in {path} belongs to the {recorded['name']} backend in "
-                f"{recorded['region']}. Run 08_cleanup with those parameters first, or use them."
+                f"{recorded['region']}. Run 13_cleanup with those parameters first, or use them."
             )
     state = WorkshopState(path, {"backend": binding, "suffix": secrets.token_hex(4), "ledger": {}})
     state.save()

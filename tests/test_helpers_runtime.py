@@ -65,7 +65,11 @@ def test_the_package_never_holds_state_or_credentials(tmp_path):
 
 def test_the_workshop_agent_package(tmp_path):
     archive = packaging.package(LOCAL, out=tmp_path / "agent.zip")
-    assert sorted(packaging.contents(archive)) == ["agent.py", "requirements.txt"]
+    assert sorted(packaging.contents(archive)) == [
+        "agent.py",
+        "machine_agent.py",
+        "requirements.txt",
+    ]
 
 
 def _wheel(folder, name: str) -> None:

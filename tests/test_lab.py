@@ -194,7 +194,7 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     page.locator(".jp-NotebookPanel:visible a", has_text="sign-in page").wait_for(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "lab-4-reopened.png")
 
-    _open(page, url, "08_cleanup.ipynb")
+    _open(page, url, "13_cleanup.ipynb")
     _run_all(page)
-    assert not _errors(_finish(page, url, "08_cleanup.ipynb", folder))
+    assert not _errors(_finish(page, url, "13_cleanup.ipynb", folder))
     assert not (root / "workshop" / ".workshop" / "state.json").exists()

@@ -16,7 +16,7 @@ from helpers.paths import NOTEBOOKS
 from tests.support import client, listed, start_emulator_process
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-STEPS = [path for path in ORDER if path.name != "08_cleanup.ipynb"]
+STEPS = [path for path in ORDER if path.name != "13_cleanup.ipynb"]
 # A JWS (bearer token) or JWE (workload access token): a base64url JSON header, then a dot.
 TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
 LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
@@ -46,6 +46,17 @@ def inventory(url: str) -> dict[str, list[str]]:
         "providers": sorted(
             p["name"]
             for p in listed(control, "list_oauth2_credential_providers", "credentialProviders")
+        ),
+        "api key providers": sorted(
+            p["name"]
+            for p in listed(control, "list_api_key_credential_providers", "credentialProviders")
+        ),
+        "resource servers": sorted(
+            server["Identifier"]
+            for pool in pools
+            for server in cognito.list_resource_servers(UserPoolId=pool["Id"], MaxResults=50)[
+                "ResourceServers"
+            ]
         ),
         "workloads": sorted(
             w["name"] for w in listed(control, "list_workload_identities", "workloadIdentities")
@@ -83,11 +94,11 @@ def lifecycle(separate_emulator_url, tmp_path_factory):
     for executed in out.glob("*.ipynb"):
         shutil.copy(executed, first_copy)
     ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
-    secrets = _secrets_of(out)
+    secrets = _secrets_of(out) | _stored_secrets(url)
     after_first = inventory(url)
     second = run_notebooks("--emulator", url, "--keep", "--out", out)
     after_second = inventory(url)
-    cleanup_only = NOTEBOOKS / "08_cleanup.ipynb"
+    cleanup_only = NOTEBOOKS / "13_cleanup.ipynb"
     cleanups = [run_notebooks("--emulator", url, "--out", out, cleanup_only)]
     shutil.copy(out / cleanup_only.name, first_copy)  # the cleanup that deleted everything
     cleanups.append(run_notebooks("--emulator", url, "--out", out, cleanup_only))
@@ -115,6 +126,21 @@ def _secrets_of(out: Path) -> set[str]:
     return found
 
 
+def _stored_secrets(url: str) -> set[str]:
+    """Every value in Secrets Manager (client secrets, API keys), current and previous."""
+    manager = client(url, "secretsmanager")
+    found = set()
+    for secret in manager.list_secrets()["SecretList"]:
+        for version in manager.list_secret_version_ids(SecretId=secret["ARN"])["Versions"]:
+            text = manager.get_secret_value(SecretId=secret["ARN"], VersionId=version["VersionId"])
+            try:
+                values = json.loads(text["SecretString"]).values()
+            except ValueError:
+                values = [text["SecretString"]]
+            found |= {v for v in values if isinstance(v, str) and len(v) >= 8}
+    return found
+
+
 def _outputs(path: Path) -> str:
     """Everything an executed notebook shows, as one text."""
     notebook = nbformat.read(path, as_version=4)
@@ -126,7 +152,7 @@ def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
         assert run.returncode == 0, run.stderr[-3000:]
         for notebook in STEPS:
             assert re.search(rf"{notebook.name}\s+ok\s+\d+\.\d", run.stdout), run.stdout
-        assert "08_cleanup" not in run.stdout  # --keep
+        assert "13_cleanup" not in run.stdout  # --keep
         assert re.search(r"AWS API calls made \(counted by the local backend\): \d+", run.stdout)
         assert "IPKernelApp" not in run.stderr, run.stderr[-3000:]  # no kernel warnings
 
@@ -134,7 +160,8 @@ def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
 def test_the_second_run_creates_nothing_new(lifecycle):
     first, second, _ = lifecycle["inventories"]
     assert first == second
-    assert len(first["pools"]) == 2 and len(first["runtimes"]) == 1
+    assert len(first["pools"]) == 2 and len(first["runtimes"]) == 2  # the quickstart's, 09's
+    assert len(first["api key providers"]) == 1 and len(first["resource servers"]) == 1
 
 
 def test_the_second_run_gives_the_same_answers(lifecycle):
@@ -150,11 +177,11 @@ def test_the_second_run_gives_the_same_answers(lifecycle):
 def test_cleanup_leaves_an_empty_backend_and_no_local_files(lifecycle):
     first_cleanup, second_cleanup = lifecycle["cleanups"]
     assert first_cleanup.returncode == 0, first_cleanup.stderr[-3000:]
-    assert re.search(r"08_cleanup\.ipynb\s+ok", first_cleanup.stdout)
+    assert re.search(r"13_cleanup\.ipynb\s+ok", first_cleanup.stdout)
     assert nothing(lifecycle["inventories"][2]), lifecycle["inventories"][2]
     for name in LOCAL_FILES:
         assert not (lifecycle["out"] / name).exists(), name
-    shown = _outputs(lifecycle["out"] / "08_cleanup.ipynb")
+    shown = _outputs(lifecycle["out"] / "13_cleanup.ipynb")
     assert "Nothing recorded: nothing to delete." in shown  # the second cleanup
     assert second_cleanup.returncode == 0
 
@@ -230,6 +257,18 @@ def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(li
     assert "Consent once, then the agent acted for you on every call." in shown
 
 
+def test_machine_to_machine_shows_the_granted_scope_and_the_refused_one(lifecycle):
+    shown = _outputs(lifecycle["first_copy"] / "09_machine_to_machine.ipynb")
+    assert "external-service/read" in shown and "invalid_scope" in shown
+    assert "ValidationException" in shown  # AgentCore Identity's answer to the refused scope
+    assert "got an M2M token for external-service/read and was refused write." in shown
+
+
+def test_api_keys_are_rotated_and_the_agent_uses_the_new_one(lifecycle):
+    shown = _outputs(lifecycle["first_copy"] / "10_api_keys.ipynb")
+    assert re.search(r"moved from sha256:\w{12} to sha256:\w{12} without a redeploy", shown)
+
+
 def test_invoke_notebook_run_again_finds_the_token_in_the_vault(lifecycle):
     shown = _outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
     assert "Already connected: the token vault still holds your token" in shown
@@ -254,7 +293,20 @@ SHOWN_CALLS = {
         "UpdateWorkloadIdentity",
     ),
     "07_invoke_and_authorize": ("InvokeAgentRuntime", "CompleteResourceTokenAuth"),
-    "08_cleanup": ("DeleteAgentRuntime", "DeleteOauth2CredentialProvider", "DeleteUserPool"),
+    "09_machine_to_machine": (
+        "CreateResourceServer",
+        "CreateOauth2CredentialProvider",
+        "CreateAgentRuntime",
+        "InvokeAgentRuntime",
+    ),
+    "10_api_keys": ("CreateApiKeyCredentialProvider", "UpdateApiKeyCredentialProvider"),
+    "13_cleanup": (
+        "DeleteAgentRuntime",
+        "DeleteOauth2CredentialProvider",
+        "DeleteApiKeyCredentialProvider",
+        "DeleteResourceServer",
+        "DeleteUserPool",
+    ),
 }
 
 
@@ -323,7 +375,7 @@ def test_cleanup_after_any_prefix_leaves_nothing(separate_emulator_url, tmp_path
     prefix = [path for path in STEPS if path.stem <= last]
     result = run_notebooks("--emulator", separate_emulator_url, "--out", tmp_path, *prefix)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert re.search(r"08_cleanup\.ipynb\s+ok", result.stdout)
+    assert re.search(r"13_cleanup\.ipynb\s+ok", result.stdout)
     assert nothing(inventory(separate_emulator_url))
     assert not (tmp_path / ".workshop" / "state.json").exists()
 
@@ -345,7 +397,7 @@ def test_a_failing_step_still_cleans_up_and_names_the_cell(separate_emulator_url
     assert result.returncode == 1
     assert re.search(r"02_broken\.ipynb\s+FAILED", result.stdout)
     assert STEPS[4].name not in result.stdout  # nothing runs after the failure …
-    assert re.search(r"08_cleanup\.ipynb\s+ok", result.stdout)  # … but the cleanup
+    assert re.search(r"13_cleanup\.ipynb\s+ok", result.stdout)  # … but the cleanup
     assert "`raise RuntimeError('step did not work')`: RuntimeError: step did not work" in (
         result.stderr
     )

@@ -16,6 +16,9 @@ Each patch, and the upstream moto change that would let it go:
   enforced on USER_PASSWORD_AUTH. Gone when moto enforces both, as Cognito does.
 - ``CognitoIdpBackend.update_user_pool_client``: an update replaces the configuration.
   Gone when moto resets what UpdateUserPoolClient omits instead of merging.
+- ``DeleteResourceServer`` (added, backend and response): moto 5.2 creates, describes
+  and lists resource servers but cannot delete one. Gone when moto implements
+  DeleteResourceServer; `install` leaves moto's own alone if it has one.
 
 moto's internals are no API: `install` first checks that every function patched or
 called here still has the parameters this module passes, and refuses to serve (naming
@@ -30,8 +33,9 @@ from importlib.metadata import version
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from moto.cognitoidp import models, utils
+from moto.cognitoidp import models, responses, utils
 from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError
+from moto.core.responses import ActionResult, EmptyResult
 
 from emulator.cognito.discovery import issuer
 
@@ -76,6 +80,7 @@ EXPECTED_PARAMETERS: dict[str, tuple[str, ...]] = {
         "extended_config",
     ),
     "utils.check_secret_hash": ("app_client_secret", "app_client_id", "username", "secret_hash"),
+    "models.CognitoIdpBackend.describe_resource_server": ("self", "user_pool_id", "identifier"),
 }
 
 
@@ -173,6 +178,12 @@ def _check_user_password_auth(client: models.CognitoIdpUserPoolClient, params: d
     flows = client.extended_config.get("ExplicitAuthFlows") or DEFAULT_AUTH_FLOWS
     if not {"ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"} & set(flows):
         raise InvalidParameterException("USER_PASSWORD_AUTH flow not enabled for this client")
+    if client.generate_secret and params.get("SECRET_HASH") is None:
+        # Cognito's words for a missing hash (aws-amplify/amplify-android#2504); a wrong
+        # one is "Unable to verify secret hash".
+        raise NotAuthorizedError(
+            f"Client {client.id} is configured with secret but SECRET_HASH was not received"
+        )
     if client.generate_secret and not utils.check_secret_hash(
         app_client_secret=client.secret,
         app_client_id=client.id,
@@ -181,6 +192,25 @@ def _check_user_password_auth(client: models.CognitoIdpUserPoolClient, params: d
     ):
         raise NotAuthorizedError(f"Unable to verify secret hash for client {client.id}")
 
+
+def _delete_resource_server(self, user_pool_id: str, identifier: str) -> None:
+    """Cognito's DeleteResourceServer: ResourceNotFoundException for an unknown one."""
+    self.describe_resource_server(user_pool_id=user_pool_id, identifier=identifier)
+    self.user_pools[user_pool_id].resource_servers.pop(identifier, None)
+
+
+def _delete_resource_server_response(self) -> ActionResult:
+    self.backend.delete_resource_server(
+        self._get_param("UserPoolId"), self._get_param("Identifier")
+    )
+    return EmptyResult()
+
+
+# Operations moto lacks, added where moto would have them (owner, name, function).
+ADDITIONS = (
+    (models.CognitoIdpBackend, "delete_resource_server", _delete_resource_server),
+    (responses.CognitoIdpResponse, "delete_resource_server", _delete_resource_server_response),
+)
 
 PATCHES = (
     (models.CognitoIdpUserPool, "__init__", _pool_init),
@@ -197,3 +227,6 @@ def install() -> None:
         if (owner, name) not in _originals:
             _originals[owner, name] = getattr(owner, name)
             setattr(owner, name, wrap(_originals[owner, name]))
+    for owner, name, function in ADDITIONS:
+        if not hasattr(owner, name):
+            setattr(owner, name, function)

@@ -9,6 +9,7 @@
    calls CompleteResourceTokenAuth for the *same* user, and only then is the token vaulted.
 """
 
+import logging
 import secrets
 import threading
 import time
@@ -29,6 +30,11 @@ from emulator.trace import TRACES
 SESSION_LIFETIME = 600  # seconds, as AgentCore Identity's authorization sessions
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 EXPIRED_SESSION = "Invalid or expired session"
+# What AWS answers when the provider refuses an M2M request (invalid_scope, invalid_client …):
+# it does not pass the provider's error on (bedrock-agentcore-sdk-python#81, a maintainer's
+# reply). The local backend writes the provider's answer to its log instead.
+CLIENT_CREDENTIALS_REFUSED = "Error parsing ClientCredentials response"
+log = logging.getLogger("emulator")
 
 
 @dataclass
@@ -137,6 +143,11 @@ class TokenVault:
             vaulted = self.tokens.get(key)
             if vaulted and vaulted.valid and not force:
                 return {"accessToken": vaulted.access_token}
+            if not allowed_return_urls:  # AWS's words, seen in awslabs/agentcore-samples#528
+                raise ValidationException(
+                    "You must register and use at least one ResourceOauth2ReturnUrl on your "
+                    "workload identity to use this flow"
+                )
             if not return_url:
                 raise ValidationException(
                     "You must provide a ResourceOauth2ReturnUrl to proceed with this flow"
@@ -259,10 +270,9 @@ class TokenVault:
             token = client.fetch_token(
                 provider_endpoints(config)["token"], grant_type="client_credentials"
             )
-        except Exception as error:
-            raise ValidationException(
-                f"The provider refused client credentials: {error}"
-            ) from error
+        except Exception as error:  # AWS keeps the provider's answer to itself
+            log.warning("M2M: %s refused client credentials: %s", provider_name, error)
+            raise ValidationException(CLIENT_CREDENTIALS_REFUSED) from error
         self.m2m[key] = VaultedToken(
             token["access_token"], time.time() + int(token.get("expires_in", 3600))
         )

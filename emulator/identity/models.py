@@ -20,6 +20,7 @@ from emulator.endpoints import AGENT, IDENTITY
 from emulator.exceptions import (
     AccessDeniedException,
     ConflictException,
+    NotImplementedByThisBackend,
     ResourceNotFoundException,
     UnauthorizedException,
     ValidationException,
@@ -134,6 +135,17 @@ def _found(items: dict[str, T], name: str, what: str) -> T:
 def _unused(items: dict[str, Any], name: str, what: str) -> None:
     if name in items:
         raise ConflictException(f"A {what} named {name} already exists.")
+
+
+def _managed_api_key(api_key: str | None, source: str | None) -> str:
+    """The key to keep in the provider's own secret (``MANAGED``, the only source served here)."""
+    if source not in (None, "MANAGED"):
+        raise NotImplementedByThisBackend(
+            f"The local backend keeps API keys only in secrets it manages, not {source}."
+        )
+    if not api_key:
+        raise ValidationException("apiKey is required when the API key secret is MANAGED.")
+    return api_key
 
 
 def _config_output(config: dict[str, Any]) -> dict[str, Any]:
@@ -270,7 +282,10 @@ class IdentityBackend(BaseBackend):
 
     # API-key credential providers
 
-    def create_api_key_credential_provider(self, name: str, api_key: str) -> ApiKeyProvider:
+    def create_api_key_credential_provider(
+        self, name: str, api_key: str | None, source: str | None = None
+    ) -> ApiKeyProvider:
+        api_key = _managed_api_key(api_key, source)
         with self.lock:
             _unused(self.api_key_providers, name, "credential provider")
             secret_arn = self._store_secret("apikey", name, {API_KEY_JSON_KEY: api_key})
@@ -281,6 +296,16 @@ class IdentityBackend(BaseBackend):
 
     def get_api_key_credential_provider(self, name: str) -> ApiKeyProvider:
         return _found(self.api_key_providers, name, "Credential provider")
+
+    def update_api_key_credential_provider(
+        self, name: str, api_key: str | None, source: str | None = None
+    ) -> ApiKeyProvider:
+        """Rotate the key: a new version of the same secret (its ARN stays), as AWS does."""
+        api_key = _managed_api_key(api_key, source)
+        provider = self.get_api_key_credential_provider(name)
+        self._store_secret("apikey", name, {API_KEY_JSON_KEY: api_key})
+        provider.updated = now()
+        return provider
 
     def delete_api_key_credential_provider(self, name: str) -> None:
         self.get_api_key_credential_provider(name)

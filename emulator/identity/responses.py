@@ -61,9 +61,18 @@ class IdentityControlResponse(_IdentityResponse):
         update = self.backend.update_oauth2_credential_provider
         return _described(update(self._named, *self._oauth2_config()))
 
+    def _api_key(self) -> tuple[str | None, str | None]:
+        if self._get_param("apiKeySecretConfig") is not None:
+            return None, "EXTERNAL"  # a secret of the caller's own: not served here
+        return self._get_param("apiKey"), self._get_param("apiKeySecretSource")
+
     def create_api_key_credential_provider(self) -> ActionResult:
         create = self.backend.create_api_key_credential_provider
-        return _described(create(self._named, self._get_param("apiKey")))
+        return _described(create(self._named, *self._api_key()))
+
+    def update_api_key_credential_provider(self) -> ActionResult:
+        update = self.backend.update_api_key_credential_provider
+        return _described(update(self._named, *self._api_key()))
 
     # Get, delete and list: the same for every kind, by name.
 

@@ -27,7 +27,7 @@ from helpers.display import Table
 from helpers.paths import NOTEBOOKS
 
 CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck cell
-CLEANUP = "08_cleanup.ipynb"
+CLEANUP = "13_cleanup.ipynb"
 
 
 @dataclass

@@ -1,0 +1,189 @@
+"""Notebooks 09 and 10: the second agent (`agent/machine_agent.py`) on a runtime of its own.
+
+It is deployed from the same zip as the quickstart's agent, with its own execution role,
+and **without a JWT authorizer**: no user calls it, so its callers sign with SigV4 (their
+AWS credentials) and boto3's `invoke_agent_runtime` is the right client. AgentCore Runtime
+hands an agent a workload access token only for a named caller, so the call names one
+(`runtimeUserId`, which needs `bedrock-agentcore:InvokeAgentRuntimeForUser`): here the
+system that calls it, not a person.
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from helpers import api_keys, machine_to_machine, packaging, runtime
+from helpers.backend import Backend
+from helpers.display import Table, table
+from helpers.errors import WorkshopError, explain
+from helpers.execution_role import ExecutionRole, trust_policy
+from helpers.paths import AGENT_DIR
+from helpers.runtime import Runtime
+from helpers.state import Kind, WorkshopState
+
+ENTRY_POINT = "machine_agent.py"
+AGENT_FILE = AGENT_DIR / ENTRY_POINT
+RUNTIME_KEY, ROLE_KEY = "machine_runtime", "machine_execution_role"
+POLICY_NAME = "AgentCoreMachineAgent"
+CALLER = "nightly-report-job"  # who calls the agent: a system, named as runtimeUserId
+# What agent/machine_agent.py reads from its environment (set at deploy time).
+M2M_PROVIDER = "M2M_PROVIDER_NAME"
+M2M_RESOURCE_SERVER = "M2M_RESOURCE_SERVER"
+API_KEY_PROVIDER = "API_KEY_PROVIDER_NAME"
+
+
+def runtime_name(state: WorkshopState) -> str:
+    return f"machine_agent_{state.suffix}"
+
+
+def environment(state: WorkshopState) -> dict[str, str]:
+    """The providers the workshop has made so far (09's, 10's or both), for the agent."""
+    variables = {}
+    if m2m := state.get("machine_provider"):
+        variables[M2M_PROVIDER] = m2m["name"]
+        variables[M2M_RESOURCE_SERVER] = machine_to_machine.RESOURCE_SERVER
+    if api_key := state.get("api_key_provider"):
+        variables[API_KEY_PROVIDER] = api_key["name"]
+    return variables
+
+
+def _policy(backend: Backend, state: WorkshopState) -> dict[str, Any]:
+    """Least privilege: logs, workload access tokens for this runtime, its providers only."""
+    where = f"{backend.region}:{backend.account}"
+    directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
+    workloads = [directory, f"{directory}/workload-identity/{runtime_name(state)}-*"]
+    logs = f"arn:aws:logs:{where}:log-group:/aws/bedrock-agentcore/runtimes/*"
+    statements = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [logs, f"{logs}:log-stream:*"],
+        },
+        {
+            "Sid": "WorkloadAccessTokens",
+            "Effect": "Allow",
+            "Action": [
+                "bedrock-agentcore:GetWorkloadAccessToken",
+                "bedrock-agentcore:GetWorkloadAccessTokenForUserId",
+            ],
+            "Resource": workloads,
+        },
+    ]
+    secrets = []
+    if state.get("machine_provider"):
+        provider = machine_to_machine.recorded_machine_provider(backend, state)
+        vault = provider.arn.split("/oauth2credentialprovider/")[0]
+        grant = _grant("MachineTokens", "GetResourceOauth2Token", workloads, vault, provider.arn)
+        statements.append(grant)
+        secrets.append(provider.secret_arn)
+    if state.get("api_key_provider"):
+        provider = api_keys.recorded_api_key_provider(backend, state)
+        vault = provider.arn.split("/apikeycredentialprovider/")[0]
+        statements.append(_grant("ApiKeys", "GetResourceApiKey", workloads, vault, provider.arn))
+        secrets.append(provider.secret_arn)
+    if secrets:
+        statements.append(
+            {
+                "Sid": "ProviderSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": secrets,
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _grant(sid: str, action: str, workloads: list[str], vault: str, provider: str) -> dict:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": [f"bedrock-agentcore:{action}"],
+        "Resource": [*workloads, vault, provider],
+    }
+
+
+def ensure_role(backend: Backend, state: WorkshopState, notebook: str) -> ExecutionRole:
+    """The machine agent's own execution role, its policy (re)applied for today's providers."""
+    iam = backend.client("iam")
+    name = f"AgentCoreWorkshopMachine-{state.suffix}"
+    if state.get(ROLE_KEY) is None:
+        with explain(f"Creating the execution role {name}"):
+            iam.create_role(
+                RoleName=name,
+                # The same trust as the quickstart agent's role: AgentCore Runtime, this account.
+                AssumeRolePolicyDocument=json.dumps(trust_policy(backend)),
+                Description="Runs the AgentCore Identity workshop's machine agent",
+            )
+        state.record(ROLE_KEY, Kind.EXECUTION_ROLE, name=name, notebook=notebook)
+    policy = _policy(backend, state)
+    with explain(f"Granting {name} what the machine agent needs"):
+        iam.put_role_policy(
+            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
+        )
+        role = iam.get_role(RoleName=name)["Role"]
+    return ExecutionRole(name, role["Arn"], policy, role["AssumeRolePolicyDocument"])
+
+
+def deploy(
+    backend: Backend,
+    state: WorkshopState,
+    role: ExecutionRole,
+    notebook: str,
+    on_progress: Callable[[float], None] | None = None,
+) -> Runtime:
+    """Zip (both agents), upload, create or update the SigV4 runtime, wait for READY.
+
+    The environment names the providers the workshop has today, so a re-run of 09 after
+    10 keeps 10's API-key provider, and each deploy is a new version of the same runtime.
+    """
+    name = runtime_name(state)
+    code = packaging.upload(backend, state, packaging.package(backend), name)
+    deployed = runtime.ensure_runtime(
+        backend,
+        state,
+        role_arn=role.arn,
+        code=code,
+        authorizer=None,
+        environment=environment(state),
+        key=RUNTIME_KEY,
+        name=name,
+        entry_point=ENTRY_POINT,
+        notebook=notebook,
+    )
+    return runtime.wait_until_ready(backend, deployed.id, on_progress)
+
+
+def invoke(backend: Backend, runtime_arn: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Call the machine agent as a system does: boto3, SigV4, a caller id, a new session."""
+    with explain("Invoking the machine agent"):
+        answer = backend.client("bedrock-agentcore").invoke_agent_runtime(
+            agentRuntimeArn=runtime_arn,
+            qualifier="DEFAULT",
+            runtimeSessionId=runtime.new_session_id(),
+            runtimeUserId=CALLER,
+            contentType="application/json",
+            accept="application/json",
+            payload=json.dumps(payload),
+        )
+    return json.loads(answer["response"].read())
+
+
+def answers(backend: Backend, runtime_arn: str, payloads: dict[str, dict[str, Any]]) -> Table:
+    """What the agent answers each payload (label → payload): one row each, no credential."""
+    rows = []
+    for label, payload in payloads.items():
+        answer = invoke(backend, runtime_arn, payload)
+        error = answer.pop("error", None)
+        answer.pop("tool", None)
+        outcome = f"{error['Code']}: {error['Message']}" if error else "ok"
+        rows.append({"Asked": label, "Outcome": outcome, **answer})
+    return table(rows)
+
+
+def recorded_runtime(backend: Backend, state: WorkshopState) -> Runtime:
+    """The machine agent's runtime as AgentCore Runtime reports it now."""
+    entry = state.get(RUNTIME_KEY)
+    if entry is None:
+        raise WorkshopError("The machine agent is not deployed: run 09_machine_to_machine.")
+    return runtime.get_runtime(backend, entry["id"])
