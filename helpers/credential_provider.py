@@ -6,7 +6,7 @@ goes into Secrets Manager; the tokens it obtains go into the **token vault**.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from helpers.backend import Backend
 from helpers.cognito import CognitoSetup, Pool
@@ -33,29 +33,48 @@ def ensure_credential_provider(
     """The quickstart's `CustomOauth2` provider for the identity pool, its callback registered."""
     name = f"{PROVIDER_NAME}-{state.suffix}"
     if state.get("credential_provider") is None:
-        with explain(f"Creating the credential provider {name}"):
-            backend.client("bedrock-agentcore-control").create_oauth2_credential_provider(
-                name=name,
-                credentialProviderVendor="CustomOauth2",
-                oauth2ProviderConfigInput={
-                    "customOauth2ProviderConfig": {
-                        "oauthDiscovery": {"discoveryUrl": pools.identity.discovery_url},
-                        "clientId": pools.identity.client_id,
-                        "clientSecret": pools.identity.client_secret,
-                    }
-                },
-            )
+        create_custom_provider(backend, name, pools.identity.discovery_url, pools.identity)
         state.record("credential_provider", Kind.CREDENTIAL_PROVIDER, name=name)
     created = recorded_credential_provider(backend, state)
     register_callback_url(backend, pools.identity, created.callback_url)
     return created
 
 
-def recorded_credential_provider(backend: Backend, state: WorkshopState) -> CredentialProvider:
-    """The credential provider 04_credential_provider created, as AgentCore Identity has it."""
-    entry = state.get("credential_provider")
+class AppClient(Protocol):
+    """An OAuth client of the provider: the quickstart's identity client, or 09's machine one."""
+
+    client_id: str
+    client_secret: str | None
+
+
+def create_custom_provider(
+    backend: Backend, name: str, discovery_url: str, client: AppClient
+) -> None:
+    """A `CustomOauth2` provider for ``client``; AWS keeps its secret in Secrets Manager."""
+    with explain(f"Creating the credential provider {name}"):
+        backend.client("bedrock-agentcore-control").create_oauth2_credential_provider(
+            name=name,
+            credentialProviderVendor="CustomOauth2",
+            oauth2ProviderConfigInput={
+                "customOauth2ProviderConfig": {
+                    "oauthDiscovery": {"discoveryUrl": discovery_url},
+                    "clientId": client.client_id,
+                    "clientSecret": client.client_secret,
+                }
+            },
+        )
+
+
+def recorded_credential_provider(
+    backend: Backend,
+    state: WorkshopState,
+    key: str = "credential_provider",
+    notebook: str = "04_credential_provider",
+) -> CredentialProvider:
+    """The credential provider a notebook created (ledger ``key``), as AgentCore Identity has it."""
+    entry = state.get(key)
     if entry is None:
-        raise WorkshopError("The workshop has no credential provider: run 04_credential_provider.")
+        raise WorkshopError(f"The workshop has no such credential provider: run {notebook}.")
     with explain(f"Reading the credential provider {entry['name']}"):
         answer = backend.client("bedrock-agentcore-control").get_oauth2_credential_provider(
             name=entry["name"]

@@ -12,7 +12,11 @@ import jwt
 
 from helpers.backend import Backend
 from helpers.cognito import CognitoSetup, Pool
-from helpers.credential_provider import CredentialProvider
+from helpers.credential_provider import (
+    CredentialProvider,
+    create_custom_provider,
+    recorded_credential_provider,
+)
 from helpers.display import Shown, shown
 from helpers.errors import WorkshopError, explain
 from helpers.state import Kind, WorkshopState
@@ -114,40 +118,14 @@ def ensure_machine_provider(
     """A `CustomOauth2` provider for the machine client: the identity pool's discovery URL."""
     name = f"{PROVIDER_NAME}-{state.suffix}"
     if state.get("machine_provider") is None:
-        with explain(f"Creating the credential provider {name}"):
-            backend.client("bedrock-agentcore-control").create_oauth2_credential_provider(
-                name=name,
-                credentialProviderVendor="CustomOauth2",
-                oauth2ProviderConfigInput={
-                    "customOauth2ProviderConfig": {
-                        "oauthDiscovery": {"discoveryUrl": pools.identity.discovery_url},
-                        "clientId": machine.client_id,
-                        "clientSecret": machine.client_secret,
-                    }
-                },
-            )
+        create_custom_provider(backend, name, pools.identity.discovery_url, machine)
         state.record("machine_provider", Kind.CREDENTIAL_PROVIDER, name=name, notebook=NOTEBOOK)
     return recorded_machine_provider(backend, state)
 
 
 def recorded_machine_provider(backend: Backend, state: WorkshopState) -> CredentialProvider:
     """The M2M credential provider, as AgentCore Identity has it."""
-    entry = state.get("machine_provider")
-    if entry is None:
-        raise WorkshopError(f"The workshop has no M2M credential provider: run {NOTEBOOK}.")
-    with explain(f"Reading the credential provider {entry['name']}"):
-        answer = backend.client("bedrock-agentcore-control").get_oauth2_credential_provider(
-            name=entry["name"]
-        )
-    config = answer["oauth2ProviderConfigOutput"]["customOauth2ProviderConfig"]
-    return CredentialProvider(
-        name=answer["name"],
-        arn=answer["credentialProviderArn"],
-        vendor=answer["credentialProviderVendor"],
-        callback_url=answer["callbackUrl"],
-        secret_arn=answer["clientSecretArn"]["secretArn"],
-        discovery_url=config["oauthDiscovery"]["discoveryUrl"],
-    )
+    return recorded_credential_provider(backend, state, "machine_provider", NOTEBOOK)
 
 
 def ask_cognito(backend: Backend, pool: Pool, machine: MachineClient, name: str) -> dict:
