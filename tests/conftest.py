@@ -63,15 +63,30 @@ def pools(backend_and_state):
     return ensure_pools(*backend_and_state)
 
 
-@pytest.fixture
-def deployment(backend_and_state, pools):
-    """Notebooks 01 to 06 in a few lines: pools, provider, the agent on the local runtime."""
-    be, ws = backend_and_state
+def _deployed(be, ws, pools):
+    """Notebooks 04 to 06 in a few lines: provider, the agent on the local runtime."""
     provider = credential_provider.ensure_credential_provider(be, ws, pools)
     agent = deploy_agent(be, ws, pools, provider)
     binding_url = workload_identity.session_binding_url(ws)
     workload_identity.set_return_urls(be, agent.workload_identity, add=(binding_url,))
     return be, ws, pools, agent, binding_url
+
+
+@pytest.fixture
+def deployment(backend_and_state, pools):
+    """Notebooks 01 to 06: a deployed agent of the test's own."""
+    return _deployed(*backend_and_state, pools)
+
+
+@pytest.fixture(scope="module")
+def shared_deployment(emulator_url, tmp_path_factory):
+    """Notebooks 01 to 06 once for a module whose tests use the agent in turn, as a
+    learner's later notebooks do (each test leaves it as it found it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(EMULATOR_URL, emulator_url)
+        patch.setenv(WORKSHOP_DIR, str(tmp_path_factory.mktemp("workshop")))
+        be, ws = workshop.resume("local", REGION)
+        yield _deployed(be, ws, ensure_pools(be, ws))
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Notebook 12's cases through the helpers: each failure really happens, and each fix works.
 
-The workshop's own agent is deployed on the local backend (the `deployment` fixture);
+The workshop's own agent is deployed once on the local backend (`shared_deployment`);
 every case runs against it and against 05's workload identity, as the notebook does.
 """
 
@@ -11,8 +11,8 @@ from helpers.troubleshooting import FIX, NOT_PROVOKED, SYMPTOM
 
 
 @pytest.fixture
-def setting(deployment):
-    be, ws, pools, agent, _ = deployment
+def setting(shared_deployment):
+    be, ws, pools, agent, _ = shared_deployment
     workload_identity.ensure_workload_identity(be, ws)
     return troubleshooting.prepare(be, ws, pools, agent)
 
@@ -131,8 +131,8 @@ def test_the_summary_has_a_row_per_case(setting):
     assert not troubleshooting.not_as_described(attempts)
 
 
-def test_tidy_up_deletes_and_forgets_what_prepare_made(deployment, setting):
-    be, ws, *_ = deployment
+def test_tidy_up_deletes_and_forgets_what_prepare_made(shared_deployment, setting):
+    be, ws, *_ = shared_deployment
     assert len(troubleshooting.tidy_up(be, ws).rows) == 2
     assert ws.get(troubleshooting.COLLEAGUE) is None
     assert ws.get(troubleshooting.WEB_CLIENT) is None
