@@ -6,8 +6,10 @@ and 02 lists them.
 """
 
 import asyncio
+import base64
 import contextlib
 import contextvars
+import json
 import os
 
 from bedrock_agentcore.identity.auth import requires_access_token
@@ -49,6 +51,13 @@ async def get_identity_token(*, access_token: str) -> str:
     return access_token
 
 
+def external_user(token: str) -> str:
+    """The ``username`` claim of the user's access token: read for showing, not verified."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims.get("username", claims.get("sub", "unknown"))
+
+
 @tool
 async def check_external_service() -> str:
     """Check authentication to external services via Identity OAuth."""
@@ -79,7 +88,9 @@ async def check_external_service() -> str:
         return (
             f"✅ Authenticated to external service\n"
             f"Token length: {len(token)} characters\n"
-            f"Status: Active and cached for this session"
+            f"Status: Active and cached for this session\n"
+            # Changed: one line more, whose token it is, so two users can see they got two.
+            f"External user: {external_user(token)}"
         )
 
     except Exception as e:

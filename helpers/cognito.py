@@ -9,6 +9,7 @@
 """
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -214,6 +215,15 @@ def _ensure_user(cognito, state: WorkshopState, key: str, pool_id: str, username
                 UserPoolId=pool_id, Username=username, Password=password, Permanent=True
             )
         state.record(key, Kind.USER, pool_id=pool_id, username=username, password=password)
+
+
+def ensure_user(
+    backend: Backend, state: WorkshopState, key: str, pool: Pool, username: str
+) -> Pool:
+    """Another user of ``pool`` (recorded under ``key``): ``pool`` as that user signs in."""
+    _ensure_user(backend.client("cognito-idp"), state, key, pool.pool_id, username)
+    entry = state.get(key)
+    return dataclasses.replace(pool, username=entry["username"], password=entry["password"])
 
 
 def _wait_for_domain(cognito, prefix: str) -> None:

@@ -174,23 +174,7 @@ def return_urls_as_configured(setting: Setting) -> bool:
 
 def _colleague(backend: Backend, state: WorkshopState, pool: Pool) -> Pool:
     """A second user of the runtime pool: nobody has consented for them yet."""
-    idp = backend.client("cognito-idp")
-    username = f"colleague{state.suffix}"
-    if state.get(COLLEAGUE) is None:
-        with explain(f"Creating the user {username}"):
-            idp.admin_create_user(UserPoolId=pool.pool_id, Username=username)
-        state.record(COLLEAGUE, Kind.USER, pool_id=pool.pool_id, username=username, password=None)
-    entry = state.get(COLLEAGUE)
-    if entry["password"] is None:
-        password = cognito.generate_password()
-        with explain(f"Setting {username}'s password"):
-            idp.admin_set_user_password(
-                UserPoolId=pool.pool_id, Username=username, Password=password, Permanent=True
-            )
-        entry = state.record(
-            COLLEAGUE, Kind.USER, pool_id=pool.pool_id, username=username, password=password
-        )
-    return dataclasses.replace(pool, username=entry["username"], password=entry["password"])
+    return cognito.ensure_user(backend, state, COLLEAGUE, pool, f"colleague{state.suffix}")
 
 
 def _web_client(backend: Backend, state: WorkshopState, pool: Pool) -> Pool:

@@ -257,6 +257,13 @@ def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(li
     assert "Consent once, then the agent acted for you on every call." in shown
 
 
+def test_two_users_get_two_tokens_and_cannot_bind_each_others_session(lifecycle):
+    shown = _outputs(lifecycle["first_copy"] / "08_two_users.ipynb")
+    two = r"One agent, two users: externaluser\w+ for you, externalbob\w+ for Bob"
+    assert re.search(two, shown)
+    assert "Invalid or expired session" in shown and "flowchart LR" in shown
+
+
 def test_machine_to_machine_shows_the_granted_scope_and_the_refused_one(lifecycle):
     shown = _outputs(lifecycle["first_copy"] / "09_machine_to_machine.ipynb")
     assert "external-service/read" in shown and "invalid_scope" in shown
@@ -293,6 +300,7 @@ SHOWN_CALLS = {
         "UpdateWorkloadIdentity",
     ),
     "07_invoke_and_authorize": ("InvokeAgentRuntime", "CompleteResourceTokenAuth"),
+    "08_two_users": ("AdminCreateUser", "InvokeAgentRuntime", "CompleteResourceTokenAuth"),
     "09_machine_to_machine": (
         "CreateResourceServer",
         "CreateOauth2CredentialProvider",
