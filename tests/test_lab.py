@@ -25,6 +25,7 @@ from tests.support import ARTIFACTS, free_port
 
 STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONSENT = "07_invoke_and_authorize.ipynb"
+TWO_USERS = "08_two_users.ipynb"
 NO_WINDOWING = {"windowingMode": "none"}
 AUTHENTICATED = "✅ Authenticated to external service"
 
@@ -193,6 +194,13 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     page.reload()
     page.locator(".jp-NotebookPanel:visible a", has_text="sign-in page").wait_for(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "lab-4-reopened.png")
+
+    # A colleague calls the same agent (08): your token from the vault, his consent in code.
+    _open(page, url, TWO_USERS)
+    _run_all(page)
+    two = _finish(page, url, TWO_USERS, folder)
+    assert not _errors(two)
+    assert "One agent, two users" in json.dumps([c.get("outputs", []) for c in two.cells])
 
     _open(page, url, "13_cleanup.ipynb")
     _run_all(page)
