@@ -50,19 +50,12 @@ def _policy(
     where = f"{backend.region}:{backend.account}"
     geography, _, model = model_id.partition(".")  # a cross-region profile: "us." + the model
     model = model if geography in CROSS_REGION_PREFIXES else model_id
-    directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
-    workloads = [directory, f"{directory}/workload-identity/{runtime_name(state)}-*"]
+    workloads = workload_identities(backend, runtime_name(state))
     token_vault = provider.arn.split("/oauth2credentialprovider/")[0]
-    logs = f"arn:aws:logs:{where}:log-group:/aws/bedrock-agentcore/runtimes/*"
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [logs, f"{logs}:log-stream:*"],
-            },
+            logs_statement(backend),
             {
                 "Sid": "Traces",
                 "Effect": "Allow",
@@ -104,6 +97,26 @@ def _policy(
     }
 
 
+def workload_identities(backend: Backend, runtime: str) -> list[str]:
+    """The workload identity directory, and the identities AgentCore Runtime names after
+    ``runtime``: what a role may get workload access tokens for."""
+    where = f"{backend.region}:{backend.account}"
+    directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
+    return [directory, f"{directory}/workload-identity/{runtime}-*"]
+
+
+def logs_statement(backend: Backend) -> dict:
+    """Writing to the runtimes' CloudWatch log groups, where an agent's output goes."""
+    where = f"{backend.region}:{backend.account}"
+    logs = f"arn:aws:logs:{where}:log-group:/aws/bedrock-agentcore/runtimes/*"
+    return {
+        "Sid": "Logs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [logs, f"{logs}:log-stream:*"],
+    }
+
+
 def trust_policy(backend: Backend) -> dict:
     """AgentCore Runtime of this account and region may assume the role, nobody else."""
     account = backend.account
@@ -132,20 +145,41 @@ def ensure_execution_role(
     model_id: str = MODEL_ID,
 ) -> ExecutionRole:
     """The role AgentCore Runtime assumes to run the agent, with its policy (re)applied."""
+    return ensure_role(
+        backend,
+        state,
+        key="execution_role",
+        name=f"AgentCoreWorkshopRuntime-{state.suffix}",
+        description="Runs the AgentCore Identity workshop's agent",
+        policy_name=POLICY_NAME,
+        policy=_policy(backend, state, provider, model_id),
+    )
+
+
+def ensure_role(
+    backend: Backend,
+    state: WorkshopState,
+    *,
+    key: str,
+    name: str,
+    description: str,
+    policy_name: str,
+    policy: dict,
+    **recorded: str,
+) -> ExecutionRole:
+    """A role only AgentCore Runtime may assume (ledger ``key``), ``policy`` (re)applied."""
     iam = backend.client("iam")
-    name = f"AgentCoreWorkshopRuntime-{state.suffix}"
-    if state.get("execution_role") is None:
+    if state.get(key) is None:
         with explain(f"Creating the execution role {name}"):
             iam.create_role(
                 RoleName=name,
                 AssumeRolePolicyDocument=json.dumps(trust_policy(backend)),
-                Description="Runs the AgentCore Identity workshop's agent",
+                Description=description,
             )
-        state.record("execution_role", Kind.EXECUTION_ROLE, name=name)
-    policy = _policy(backend, state, provider, model_id)
-    with explain(f"Granting {name} what the agent needs"):
+        state.record(key, Kind.EXECUTION_ROLE, name=name, **recorded)
+    with explain(f"Granting {name} what its agent needs"):
         iam.put_role_policy(
-            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
+            RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy)
         )
         role = iam.get_role(RoleName=name)["Role"]
     return ExecutionRole(name, role["Arn"], policy, role["AssumeRolePolicyDocument"])

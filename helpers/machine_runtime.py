@@ -12,14 +12,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from helpers import api_keys, machine_to_machine, packaging, runtime
+from helpers import api_keys, execution_role, machine_to_machine, packaging, runtime
 from helpers.backend import Backend
 from helpers.display import Table, table
 from helpers.errors import WorkshopError, explain
-from helpers.execution_role import ExecutionRole, trust_policy
+from helpers.execution_role import ExecutionRole
 from helpers.paths import AGENT_DIR
 from helpers.runtime import Runtime
-from helpers.state import Kind, WorkshopState
+from helpers.state import WorkshopState
 
 ENTRY_POINT = "machine_agent.py"
 AGENT_FILE = AGENT_DIR / ENTRY_POINT
@@ -49,17 +49,9 @@ def environment(state: WorkshopState) -> dict[str, str]:
 
 def _policy(backend: Backend, state: WorkshopState) -> dict[str, Any]:
     """Least privilege: logs, workload access tokens for this runtime, its providers only."""
-    where = f"{backend.region}:{backend.account}"
-    directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
-    workloads = [directory, f"{directory}/workload-identity/{runtime_name(state)}-*"]
-    logs = f"arn:aws:logs:{where}:log-group:/aws/bedrock-agentcore/runtimes/*"
+    workloads = execution_role.workload_identities(backend, runtime_name(state))
     statements = [
-        {
-            "Sid": "Logs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [logs, f"{logs}:log-stream:*"],
-        },
+        execution_role.logs_statement(backend),
         {
             "Sid": "WorkloadAccessTokens",
             "Effect": "Allow",
@@ -105,24 +97,16 @@ def _grant(sid: str, action: str, workloads: list[str], vault: str, provider: st
 
 def ensure_role(backend: Backend, state: WorkshopState, notebook: str) -> ExecutionRole:
     """The machine agent's own execution role, its policy (re)applied for today's providers."""
-    iam = backend.client("iam")
-    name = f"AgentCoreWorkshopMachine-{state.suffix}"
-    if state.get(ROLE_KEY) is None:
-        with explain(f"Creating the execution role {name}"):
-            iam.create_role(
-                RoleName=name,
-                # The same trust as the quickstart agent's role: AgentCore Runtime, this account.
-                AssumeRolePolicyDocument=json.dumps(trust_policy(backend)),
-                Description="Runs the AgentCore Identity workshop's machine agent",
-            )
-        state.record(ROLE_KEY, Kind.EXECUTION_ROLE, name=name, notebook=notebook)
-    policy = _policy(backend, state)
-    with explain(f"Granting {name} what the machine agent needs"):
-        iam.put_role_policy(
-            RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy)
-        )
-        role = iam.get_role(RoleName=name)["Role"]
-    return ExecutionRole(name, role["Arn"], policy, role["AssumeRolePolicyDocument"])
+    return execution_role.ensure_role(
+        backend,
+        state,
+        key=ROLE_KEY,
+        name=f"AgentCoreWorkshopMachine-{state.suffix}",
+        description="Runs the AgentCore Identity workshop's machine agent",
+        policy_name=POLICY_NAME,
+        policy=_policy(backend, state),
+        notebook=notebook,
+    )
 
 
 def deploy(
