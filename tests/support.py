@@ -80,6 +80,33 @@ def require_debian_package(found: bool, package: str) -> None:
     pytest.skip(f"needs the Debian package {package} (apt-get install {package})")
 
 
+def machine_client(cognito, pool_id: str, scopes: list[str]) -> dict:
+    """An app client with a secret and the client-credentials grant, allowed ``scopes``."""
+    return cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="machine",
+        GenerateSecret=True,
+        AllowedOAuthFlows=["client_credentials"],
+        AllowedOAuthScopes=scopes,
+        AllowedOAuthFlowsUserPoolClient=True,
+    )["UserPoolClient"]
+
+
+def custom_provider(url: str, discovery_url: str, app_client: dict, prefix: str) -> dict:
+    """A CustomOauth2 credential provider (a fresh name) for ``app_client``; AWS's answer."""
+    return client(url, "bedrock-agentcore-control").create_oauth2_credential_provider(
+        name=f"{prefix}-{uuid.uuid4().hex[:8]}",
+        credentialProviderVendor="CustomOauth2",
+        oauth2ProviderConfigInput={
+            "customOauth2ProviderConfig": {
+                "oauthDiscovery": {"discoveryUrl": discovery_url},
+                "clientId": app_client["ClientId"],
+                "clientSecret": app_client["ClientSecret"],
+            }
+        },
+    )
+
+
 # Browser tests: Debian's Chromium, driven by Playwright.
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from helpers.backend import Backend
 from helpers.cognito import Pool
 from helpers.consent import SessionBinding, sign_in_headlessly
-from tests.support import client, free_port, pool_with_user
+from tests.support import client, custom_provider, free_port, machine_client, pool_with_user
 
 RETURN_URL = "http://127.0.0.1:9/return"  # nobody serves it: tests bind sessions themselves
 PASSWORD = "Ext3rnal-passw0rd!"
@@ -39,19 +39,9 @@ def outbound(emulator_url):
     app_client = cognito.create_user_pool_client(
         UserPoolId=pool_id, ClientName="agentcore", GenerateSecret=True
     )["UserPoolClient"]
-    name = f"provider-{uuid.uuid4().hex[:8]}"
     discovery = f"{emulator_url}/{pool_id}/.well-known/openid-configuration"
-    provider = control.create_oauth2_credential_provider(
-        name=name,
-        credentialProviderVendor="CustomOauth2",
-        oauth2ProviderConfigInput={
-            "customOauth2ProviderConfig": {
-                "oauthDiscovery": {"discoveryUrl": discovery},
-                "clientId": app_client["ClientId"],
-                "clientSecret": app_client["ClientSecret"],
-            }
-        },
-    )
+    provider = custom_provider(emulator_url, discovery, app_client, "provider")
+    name = provider["name"]
     cognito.update_user_pool_client(
         UserPoolId=pool_id,
         ClientId=app_client["ClientId"],
@@ -308,26 +298,8 @@ def test_force_authentication_starts_over_despite_a_vaulted_token(outbound, emul
 
 def test_m2m_tokens_come_from_client_credentials_and_are_cached(outbound, emulator_url):
     cognito = client(emulator_url, "cognito-idp")
-    machine = cognito.create_user_pool_client(
-        UserPoolId=outbound["dave"].pool_id,
-        ClientName="machine",
-        GenerateSecret=True,
-        AllowedOAuthFlows=["client_credentials"],
-        AllowedOAuthScopes=["api/read"],
-        AllowedOAuthFlowsUserPoolClient=True,
-    )["UserPoolClient"]
-    name = f"m2m-{uuid.uuid4().hex[:8]}"
-    client(emulator_url, "bedrock-agentcore-control").create_oauth2_credential_provider(
-        name=name,
-        credentialProviderVendor="CustomOauth2",
-        oauth2ProviderConfigInput={
-            "customOauth2ProviderConfig": {
-                "oauthDiscovery": {"discoveryUrl": outbound["dave"].discovery_url},
-                "clientId": machine["ClientId"],
-                "clientSecret": machine["ClientSecret"],
-            }
-        },
-    )
+    machine = machine_client(cognito, outbound["dave"].pool_id, ["api/read"])
+    name = custom_provider(emulator_url, outbound["dave"].discovery_url, machine, "m2m")["name"]
     data = client(emulator_url, "bedrock-agentcore")
     wat = data.get_workload_access_token(workloadName=outbound["workload"])["workloadAccessToken"]
 

@@ -10,7 +10,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.support import client
+from tests.support import client, machine_client
 
 CALLBACK = "http://127.0.0.1:1/callback"
 PASSWORD = "Passw0rd!=*"
@@ -32,14 +32,7 @@ def pool(emulator_url):
         AllowedOAuthFlowsUserPoolClient=True,
         SupportedIdentityProviders=["COGNITO"],
     )["UserPoolClient"]
-    machine = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName="machine",
-        GenerateSecret=True,
-        AllowedOAuthFlows=["client_credentials"],
-        AllowedOAuthScopes=["api/read"],
-        AllowedOAuthFlowsUserPoolClient=True,
-    )["UserPoolClient"]
+    machine = machine_client(cognito, pool_id, ["api/read"])
     cognito.admin_create_user(UserPoolId=pool_id, Username="carol")
     cognito.admin_set_user_password(
         UserPoolId=pool_id, Username="carol", Password=PASSWORD, Permanent=True

@@ -9,7 +9,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from emulator.identity.federation import CLIENT_CREDENTIALS_REFUSED
-from tests.support import client, error_of
+from tests.support import client, custom_provider, error_of, machine_client
 
 SCOPES = [
     {"ScopeName": "read", "ScopeDescription": "Read"},
@@ -27,28 +27,10 @@ def machine(emulator_url) -> dict:
     cognito.create_resource_server(
         UserPoolId=pool, Identifier="external-service", Name="External service", Scopes=SCOPES
     )
-    app = cognito.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="machine",
-        GenerateSecret=True,
-        AllowedOAuthFlows=["client_credentials"],
-        AllowedOAuthScopes=["external-service/read"],
-        AllowedOAuthFlowsUserPoolClient=True,
-    )["UserPoolClient"]
+    app = machine_client(cognito, pool, ["external-service/read"])
     discovery = f"{emulator_url}/{pool}/.well-known/openid-configuration"
+    name = custom_provider(emulator_url, discovery, app, "m2m")["name"]
     control = client(emulator_url, "bedrock-agentcore-control")
-    name = f"m2m-{uuid.uuid4().hex[:8]}"
-    control.create_oauth2_credential_provider(
-        name=name,
-        credentialProviderVendor="CustomOauth2",
-        oauth2ProviderConfigInput={
-            "customOauth2ProviderConfig": {
-                "oauthDiscovery": {"discoveryUrl": discovery},
-                "clientId": app["ClientId"],
-                "clientSecret": app["ClientSecret"],
-            }
-        },
-    )
     workload = control.create_workload_identity(name=f"wl-{uuid.uuid4().hex[:8]}")["name"]
     data = client(emulator_url, "bedrock-agentcore")
     wat = data.get_workload_access_token_for_user_id(workloadName=workload, userId="nightly-job")
