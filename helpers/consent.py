@@ -41,9 +41,14 @@ def authorization_url_in(answer: object) -> str | None:
     return match.group(0).rstrip(".") if match else None
 
 
+def session_in(redirected_url: str) -> str | None:
+    """The authorization session the return URL names (its ``session_id``)."""
+    return parse_qs(urlsplit(redirected_url).query).get("session_id", [None])[0]
+
+
 def complete(backend: Backend, redirected_url: str, bearer_token: str) -> str:
     """Bind the session named in ``redirected_url`` to the user of ``bearer_token``."""
-    session = parse_qs(urlsplit(redirected_url).query).get("session_id", [None])[0]
+    session = session_in(redirected_url)
     if session is None:
         raise WorkshopError(f"{redirected_url} has no session_id: paste the whole address.")
     with explain("Binding the authorization session to you (CompleteResourceTokenAuth)"):

@@ -25,13 +25,15 @@ HINTS = {
 class WorkshopError(RuntimeError):
     """A failed workshop step, explained in a sentence.
 
-    ``code`` is the AWS error code behind it, when AWS refused: code can branch on it
-    (a retry, a "gone" check) without parsing the sentence.
+    ``code`` and ``reason`` are the AWS error code and message behind it, when AWS refused:
+    code can branch on the code (a retry, a "gone" check), and a notebook that shows a
+    refusal can show AWS's own words, without parsing the sentence.
     """
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str | None = None, reason: str | None = None):
         super().__init__(message)
         self.code = code
+        self.reason = reason
 
 
 @contextmanager
@@ -43,7 +45,8 @@ def explain(action: str) -> Iterator[None]:
         code = error.response.get("Error", {}).get("Code", "Error")
         message = error.response.get("Error", {}).get("Message", "")
         hint = HINTS.get(code, "")
-        raise WorkshopError(f"{action} failed: {code}: {message} {hint}".strip(), code) from error
+        sentence = f"{action} failed: {code}: {message} {hint}".strip()
+        raise WorkshopError(sentence, code, message) from error
     except NoCredentialsError as error:
         raise WorkshopError(
             f"{action} failed: no AWS credentials found. Configure a profile "

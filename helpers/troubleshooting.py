@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import StringIO
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import jwt
@@ -296,7 +295,10 @@ def _consented_session(setting: Setting) -> str:
         stop_at=setting.binding_url,
         calls=setting.backend.calls,
     )
-    return parse_qs(urlsplit(trip.final_url).query)["session_id"][0]
+    session = consent.session_in(trip.final_url)
+    if session is None:
+        raise WorkshopError(f"The sign-in ended at {trip.final_url}, which names no session.")
+    return session
 
 
 # The SDK, run in this kernel as AgentCore Runtime runs the agent's tool

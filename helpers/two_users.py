@@ -12,7 +12,6 @@ Bob signs in in code (he is not at your keyboard), the way 07's headless run doe
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
 from IPython.display import Markdown
 
 from helpers import cognito, consent, runtime
@@ -104,9 +103,7 @@ def try_to_bind(backend: Backend, landed_on: str, who: Person, bearer: str) -> d
     try:
         consent.complete(backend, landed_on, bearer)
     except WorkshopError as error:
-        cause = error.__cause__
-        said = cause.response["Error"]["Message"] if isinstance(cause, ClientError) else error
-        row |= {"Answer": error.code or "refused", "Message": str(said)}
+        row |= {"Answer": error.code or "refused", "Message": error.reason or str(error)}
     return row
 
 
