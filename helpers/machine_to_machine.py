@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from helpers import authorizer
 from helpers.backend import Backend
 from helpers.cognito import CognitoSetup, Pool
 from helpers.credential_provider import (
@@ -134,7 +135,7 @@ def ask_cognito(backend: Backend, pool: Pool, machine: MachineClient, name: str)
     Shows Cognito's own answer: the token's scope when it grants one (never the token), or
     its OAuth 2.0 error. AgentCore Identity does not pass that error on.
     """
-    endpoint = backend.http.get(pool.discovery_url, timeout=10).json()["token_endpoint"]
+    endpoint = authorizer.discover(backend, pool.discovery_url)["token_endpoint"]
     answer = backend.http.post(
         endpoint,
         data={"grant_type": "client_credentials", "scope": scope(name)},
