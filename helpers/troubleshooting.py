@@ -61,8 +61,8 @@ ID_TOKEN = "ID token instead of an access token"
 OTHER_CLIENT = "App client not in allowedClients"
 SHORT_SESSION = "Session id under 33 characters"
 FIXES = {
-    NO_USER: "Run the tool in the request's context (await agent.invoke_async); a SigV4 "
-    "caller sends X-Amzn-Bedrock-AgentCore-Runtime-User-Id",
+    NO_USER: "Let the request name a user (a bearer token, or on SigV4 the "
+    "X-Amzn-Bedrock-AgentCore-Runtime-User-Id header), and keep its context in the tool",
     URL_IN_LOG: "on_auth_url hands the URL to the answer instead of print()",
     EXPIRED: "Get a new token (sign in again, or REFRESH_TOKEN_AUTH)",
     SECRET_HASH: "Send SECRET_HASH = Base64(HMAC-SHA256(client secret, username + client id))",
