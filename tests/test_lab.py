@@ -26,6 +26,7 @@ from tests.support import ARTIFACTS, free_port
 STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONSENT = "07_invoke_and_authorize.ipynb"
 TWO_USERS = "08_two_users.ipynb"
+BEYOND = ("09_machine_to_machine.ipynb", "10_api_keys.ipynb", "12_troubleshooting.ipynb")
 NO_WINDOWING = {"windowingMode": "none"}
 AUTHENTICATED = "✅ Authenticated to external service"
 
@@ -201,6 +202,10 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     two = _finish(page, url, TWO_USERS, folder)
     assert not _errors(two)
     assert "One agent, two users" in json.dumps([c.get("outputs", []) for c in two.cells])
+    for step in BEYOND:  # the machine agent, API keys, troubleshooting: nothing to click
+        _open(page, url, step)
+        _run_all(page)
+        assert not _errors(_finish(page, url, step, folder)), step
 
     _open(page, url, "13_cleanup.ipynb")
     _run_all(page)
