@@ -94,6 +94,15 @@ class Backend:
         """
         return self.name == AWS
 
+    @property
+    def longest_poll(self) -> float:
+        """The longest pause between two checks of a deployment's status, in seconds.
+
+        AWS takes a minute or more to deploy, so every few seconds is plenty; the local
+        backend takes a few seconds, and a long pause would be most of the wait.
+        """
+        return 5.0 if self.name == AWS else 0.5
+
     def environ(self) -> dict[str, str]:
         """Environment for a process (an SDK, the agent) that should use this backend."""
         env = {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}

@@ -111,10 +111,16 @@ def ensure_pools(backend: Backend, state: WorkshopState) -> CognitoSetup:
             "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         },
     )
-    identity = _Role(
-        "identity",
-        "Identity",
-        "externaluser",
+    identity = _service_role(backend, "identity", "Identity", "externaluser")
+    return CognitoSetup(_pool(backend, state, runtime), _pool(backend, state, identity))
+
+
+def _service_role(backend: Backend, name: str, title: str, user_prefix: str) -> _Role:
+    """An external service's pool: a hosted UI and a confidential authorization-code client."""
+    return _Role(
+        name,
+        title,
+        user_prefix,
         {
             "GenerateSecret": True,
             "CallbackURLs": [agentcore_callback_url(backend)],
@@ -125,7 +131,13 @@ def ensure_pools(backend: Backend, state: WorkshopState) -> CognitoSetup:
         },
         hosted_ui=True,
     )
-    return CognitoSetup(_pool(backend, state, runtime), _pool(backend, state, identity))
+
+
+def ensure_service_pool(
+    backend: Backend, state: WorkshopState, name: str, title: str, user_prefix: str
+) -> Pool:
+    """One more external service, made like the identity pool (ledger keys ``name_*``)."""
+    return _pool(backend, state, _service_role(backend, name, title, user_prefix))
 
 
 def _pool(backend: Backend, state: WorkshopState, role: _Role) -> Pool:

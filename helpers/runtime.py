@@ -189,7 +189,8 @@ def wait_until_ready(
         runtime = get_runtime(backend, runtime_id)
         return None if runtime.status in ("CREATING", "UPDATING") else runtime
 
-    runtime = wait_until(settled, f"the agent runtime {runtime_id}", 900, 0.2, 5, on_progress)
+    what = f"the agent runtime {runtime_id}"
+    runtime = wait_until(settled, what, 900, 0.2, backend.longest_poll, on_progress)
     if runtime.status != "READY":
         raise WorkshopError(
             f"The agent runtime is {runtime.status}: {runtime.failure_reason}\n"

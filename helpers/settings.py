@@ -17,6 +17,8 @@ EMULATOR_URL = "WORKSHOP_EMULATOR_URL"
 SESSION_BINDING_PORT = "SESSION_BINDING_PORT"
 # A Bedrock API key: AWS-only, so never handed to the local backend.
 BEDROCK_API_KEY = "AWS_BEARER_TOKEN_BEDROCK"
+# The client secret of your OAuth client at a real vendor (11): never typed into a notebook.
+VENDOR_CLIENT_SECRET = "VENDOR_CLIENT_SECRET"
 
 # What agent/agent.py reads on AgentCore Runtime (set at deploy time).
 AGENT_MODEL_ID = "MODEL_ID"

@@ -39,6 +39,7 @@ from helpers.state import Kind, WorkshopState
 SCOPES = ["openid"]  # what agent/agent.py asks for
 USER_FEDERATION = "USER_FEDERATION"
 SDK_WAIT = 3.0  # seconds the caller waits for the agent's tool (the SDK would poll 10 min)
+AFTER_THE_LOG = 1.0  # … and once the URL went to the log, how much longer it still waits
 SHORT_SESSION_ID = "my-session-1234"
 COLLEAGUE, WEB_CLIENT = "troubleshooting_colleague", "troubleshooting_web_client"
 SYMPTOM, FIX, NOT_PROVOKED = "symptom", "fix", "not provoked"
@@ -347,13 +348,14 @@ async def _request(setting: Setting, wat: str | None, printing: bool, force: boo
     """
     if wat is not None:
         BedrockAgentCoreContext.set_workload_access_token(wat)
-    url = asyncio.get_running_loop().create_future()
+    url, printed = (asyncio.get_running_loop().create_future() for _ in range(2))
 
     def on_auth_url(link: str) -> None:
         if printing:
             print(f"Please open this URL to authorize: {link}")
-        elif not url.done():
-            url.set_result(link)
+        told = printed if printing else url  # the log, or the caller
+        if not told.done():
+            told.set_result(link)
 
     @requires_access_token(
         provider_name=setting.provider.name,
@@ -367,7 +369,11 @@ async def _request(setting: Setting, wat: str | None, printing: bool, force: boo
         return access_token
 
     token = asyncio.ensure_future(get_identity_token())
-    done, _ = await asyncio.wait({token, url}, timeout=SDK_WAIT, return_when="FIRST_COMPLETED")
+    done, _ = await asyncio.wait(
+        {token, url, printed}, timeout=SDK_WAIT, return_when="FIRST_COMPLETED"
+    )
+    if printed in done:  # the URL is in the log, and the caller still has nothing
+        done, _ = await asyncio.wait({token}, timeout=AFTER_THE_LOG)
     if token in done:
         return f"an access token {mask(token.result())}"
     token.cancel()
@@ -442,7 +448,10 @@ def url_printed(setting: Setting) -> Attempt:
     wat = _workload_access_token(setting)
     with _return_url(setting, standalone=True):
         run = _run_tool(setting, wat, printing=True, force=True)
-    answer = run.answer or f"nothing within {SDK_WAIT:.0f} s: the SDK keeps polling, up to 10 min"
+    answer = run.answer or (
+        f"nothing, {AFTER_THE_LOG:.0f} s after the URL went to the log: the SDK keeps polling, "
+        "up to 10 min"
+    )
     shows = run.answer is None and consent.AUTHORIZATION_URL.search(run.log) is not None
     return Attempt(URL_IN_LOG, SYMPTOM, GET_TOKEN, None, answer, shows, run.log.strip())
 

@@ -8,7 +8,8 @@ the middle of the waiting cell).
 """
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,7 +20,7 @@ from jupyter_ui_poll import ui_events
 
 from helpers.backend import Backend
 from helpers.cognito import Pool
-from helpers.consent import SessionBinding, complete, sign_in_headlessly
+from helpers.consent import SessionBinding, authorization_url_in, complete, sign_in_headlessly
 from helpers.display import Note
 from helpers.errors import WorkshopError
 from helpers.state import ENV_FILE
@@ -28,15 +29,25 @@ WAITING = "⏳ Waiting for you to sign in at the external service…"
 HIDDEN = "(hidden)"
 
 
-def sign_in_card(authorization_url: str, user: Pool) -> HTML:
+def sign_in_card(
+    authorization_url: str,
+    user: Pool,
+    service: str = "external service",
+    env_variable: str | None = "IDENTITY_PASSWORD",
+) -> HTML:
     """The link and what to do, as plain HTML: it survives a reload and a reopen."""
+    also = (
+        f", and it is <code>{env_variable}</code> in <code>{ENV_FILE}</code> at the top of "
+        "the repository"
+        if env_variable
+        else ""
+    )
     return HTML(
         f"""<div style="border:1px solid #ccc;border-radius:6px;padding:0.6em 1em">
 <p><a href="{html.escape(authorization_url)}" target="_blank" rel="noopener"
-style="font-size:1.1em">🔑 Open the external service's sign-in page</a></p>
-<p>Sign in as <b>{html.escape(user.username)}</b>, the identity pool's user. Its password is
-<code>IDENTITY_PASSWORD</code> in <code>{ENV_FILE}</code> at the top of the repository,
-or behind <i>Show password</i> below. Cognito shows no separate consent screen:
+style="font-size:1.1em">🔑 Open the {service}'s sign-in page</a></p>
+<p>Sign in as <b>{html.escape(user.username)}</b>, your user at the {service}. Its password
+is behind <i>Show password</i> below{also}. Cognito shows no separate consent screen:
 <b>signing in is the consent</b>.</p>
 <p>Your browser then lands on the session-binding page (<i>You're connected</i>). Come back
 here: the status below changes, and <i>Invoke again</i> calls the agent on the same
@@ -112,6 +123,8 @@ def consent_step(
     reinvoke: Callable[[], Any],
     user: Pool,
     interactive: bool,
+    service: str = "external service",
+    env_variable: str | None = "IDENTITY_PASSWORD",
 ) -> Any:
     """Notebook 07's consent, whichever case it meets; the result displays itself.
 
@@ -120,10 +133,11 @@ def consent_step(
     """
     if authorization_url is None:
         return Note(
-            "Already connected: the token vault still holds your token from an earlier run."
+            f"Already connected: the token vault still holds your {service} token from an "
+            "earlier run."
         )
     if interactive:
-        display(sign_in_card(authorization_url, user))
+        display(sign_in_card(authorization_url, user, service, env_variable))
         return authorization_panel(backend, binding, reinvoke, user)
     # The last hop, to this kernel's page, is left to the page: it records its own visits.
     trip = sign_in_headlessly(authorization_url, user, stop_at=binding.url, calls=backend.calls)
@@ -135,12 +149,50 @@ def consent_step(
     return Note(f"Signed in as {user.username}: {trip.requests} requests, {trip.seconds:.2f} s")
 
 
+def consent_and_wait(
+    backend: Backend,
+    answer: dict[str, Any],
+    binding: SessionBinding,
+    reinvoke: Callable[[], Any],
+    user: Pool,
+    interactive: bool,
+    service: str,
+) -> Any:
+    """`consent_step` and `wait_for_consent` in one cell, for a notebook with several consents."""
+    link = authorization_url_in(answer)
+    shown = consent_step(backend, link, binding, reinvoke, user, interactive, service, None)
+    if link is None:
+        return shown
+    display(shown)
+    wait_for_consent(binding, timeout=600 if interactive else 60)
+    return Note(f"✅ You consented at the {service}, and the session is bound to you.")
+
+
 def wait_for_consent(binding: SessionBinding, timeout: float) -> str:
     """The bound session; meanwhile the panel's buttons answer, though this cell runs.
 
     Outside a kernel (a script, a test) there are no clicks to answer: a plain wait.
     """
-    if getattr(get_ipython(), "kernel", None) is None:
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None:
         return binding.wait(timeout)
-    with ui_events() as poll:
+    with _queue_of_its_own(kernel), ui_events() as poll:
         return binding.wait(timeout, between=lambda: poll(10))
+
+
+@contextmanager
+def _queue_of_its_own(kernel: Any) -> Iterator[None]:
+    """Give the kernel an empty message queue while a cell waits, then hand back the rest.
+
+    A second waiting cell of one Run All runs while ipykernel's dispatcher is idle, its
+    ``get`` pending on the queue: tornado's queue then hands each message (the panel's
+    clicks) straight to that dispatcher, which cannot run until the cell ends, and
+    jupyter-ui-poll never sees them. A queue nobody waits on lets it process them.
+    """
+    waited_on, kernel.msg_queue = kernel.msg_queue, type(kernel.msg_queue)()
+    try:
+        yield
+    finally:
+        unprocessed, kernel.msg_queue = kernel.msg_queue, waited_on
+        while not unprocessed.empty():
+            waited_on.put_nowait(unprocessed.get_nowait())

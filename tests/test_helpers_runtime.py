@@ -69,6 +69,7 @@ def test_the_workshop_agent_package(tmp_path):
         "agent.py",
         "machine_agent.py",
         "requirements.txt",
+        "two_services_agent.py",
     ]
 
 

@@ -26,7 +26,9 @@ from tests.support import ARTIFACTS, free_port
 STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONSENT = "07_invoke_and_authorize.ipynb"
 TWO_USERS = "08_two_users.ipynb"
-BEYOND = ("09_machine_to_machine.ipynb", "10_api_keys.ipynb", "12_troubleshooting.ipynb")
+MACHINES = ("09_machine_to_machine.ipynb", "10_api_keys.ipynb")
+SECOND_PROVIDER = "11_second_provider.ipynb"
+TROUBLESHOOTING = "12_troubleshooting.ipynb"
 NO_WINDOWING = {"windowingMode": "none"}
 AUTHENTICATED = "✅ Authenticated to external service"
 
@@ -143,6 +145,32 @@ def _errors(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+def _consent(chromium, link: str, username: str, password: str):
+    """The learner's browser: the link, the hosted UI's form, the session-binding page."""
+    consent = chromium.new_page()
+    consent.goto(link)
+    consent.fill("#signInFormUsername", username)
+    consent.fill("#signInFormPassword", password)
+    consent.click("input[name=signInSubmitButton]")
+    consent.wait_for_selector("text=You're connected", timeout=60_000)
+    return consent
+
+
+def _sign_in(chromium, cell) -> None:
+    """Consent as the user ``cell``'s card names, with the password its panel reveals."""
+    username = cell.locator(".jp-RenderedHTMLCommon b").first.inner_text()
+    cell.locator("button", has_text="Show password").click()
+    password_box = cell.locator(f".widget-hbox:has-text('{username}:') input")
+    password = _wait_for(
+        lambda: (value := password_box.input_value()) != "(hidden)" and value,
+        f"{username}'s password to show",
+        30,
+    )
+    link = cell.locator("a", has_text="sign-in page").get_attribute("href")
+    _consent(chromium, link, username, password).close()
+    cell.locator("text=✅ Connected: AgentCore Identity holds your token").wait_for()
+
+
 def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     url, folder, root = lab
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
@@ -173,12 +201,7 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     assert waiting.count() == 1, "the cell that waits for consent has stopped waiting"
     notebook.locator("button", has_text="Hide password").click()
 
-    consent = chromium.new_page()
-    consent.goto(card.get_attribute("href"))
-    consent.fill("#signInFormUsername", username)
-    consent.fill("#signInFormPassword", password)
-    consent.click("input[name=signInSubmitButton]")
-    consent.wait_for_selector("text=You're connected", timeout=60_000)
+    consent = _consent(chromium, card.get_attribute("href"), username, password)
     consent.screenshot(path=ARTIFACTS / "lab-2-connected.png")
 
     notebook.locator("text=✅ Connected: AgentCore Identity holds your token").wait_for()
@@ -202,10 +225,25 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     two = _finish(page, url, TWO_USERS, folder)
     assert not _errors(two)
     assert "One agent, two users" in json.dumps([c.get("outputs", []) for c in two.cells])
-    for step in BEYOND:  # the machine agent, API keys, troubleshooting: nothing to click
+    for step in MACHINES:  # the machine agent and API keys: nothing to click
         _open(page, url, step)
         _run_all(page)
         assert not _errors(_finish(page, url, step, folder)), step
+
+    # Two services: three consents in a row, each card and panel while its cell waits.
+    notebook = _open(page, url, SECOND_PROVIDER)
+    _run_all(page)
+    for service, nth in (("external service", 0), ("calendar", 0), ("calendar", 1)):
+        cell = notebook.locator(f'.jp-Cell:has(a:has-text("Open the {service}\'s sign-in"))')
+        cell.nth(nth).wait_for(timeout=120_000)
+        _sign_in(chromium, cell.nth(nth))
+    second = _finish(page, url, SECOND_PROVIDER, folder)
+    assert not _errors(second)
+    assert "One user, two providers" in json.dumps([c.get("outputs", []) for c in second.cells])
+
+    _open(page, url, TROUBLESHOOTING)
+    _run_all(page)
+    assert not _errors(_finish(page, url, TROUBLESHOOTING, folder))
 
     _open(page, url, "13_cleanup.ipynb")
     _run_all(page)

@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
+from helpers import settings
 from helpers.paths import NOTEBOOKS
 from tests.support import client, listed, start_emulator_process
 
@@ -160,7 +162,8 @@ def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
 def test_the_second_run_creates_nothing_new(lifecycle):
     first, second, _ = lifecycle["inventories"]
     assert first == second
-    assert len(first["pools"]) == 2 and len(first["runtimes"]) == 2  # the quickstart's, 09's
+    assert len(first["pools"]) == 3  # the quickstart's two and 11's calendar
+    assert len(first["runtimes"]) == 3  # the quickstart's, 09's and 11's
     assert len(first["api key providers"]) == 1 and len(first["resource servers"]) == 1
 
 
@@ -276,9 +279,53 @@ def test_api_keys_are_rotated_and_the_agent_uses_the_new_one(lifecycle):
     assert re.search(r"moved from sha256:\w{12} to sha256:\w{12} without a redeploy", shown)
 
 
+def test_one_user_holds_two_providers_tokens_and_consents_again_on_demand(lifecycle):
+    first = _outputs(lifecycle["first_copy"] / "11_second_provider.ipynb")
+    both = r"One user, two providers: externaluser\w+ at one service, calendaruser\w+ at the other"
+    assert re.search(both, first)
+    assert first.count("🔐 Authorization Required for the calendar") == 2  # forced: twice
+    assert re.search(r"Signed in as calendaruser\w+: \d+ requests", first)
+    again = _outputs(lifecycle["out"] / "11_second_provider.ipynb")
+    assert "Already connected: the token vault still holds your calendar token" in again
+    assert "🔐 Authorization Required for the external service" not in again
+    assert again.count("🔐 Authorization Required for the calendar") == 1  # the forced one
+    assert re.search(both, again)
+
+
+def test_second_provider_runs_after_its_prerequisites_with_a_vendor(
+    separate_emulator_url, tmp_path, monkeypatch
+):
+    """01 and 04 are all 11 needs; a vendor client given, its provider is made and removed."""
+    url, secret = separate_emulator_url, "a-vendor-client-secret-nobody-sees"
+    prerequisites = [
+        NOTEBOOKS / f"{n}.ipynb" for n in ("01_setup_cognito", "04_credential_provider")
+    ]
+    before = run_notebooks("--emulator", url, "--keep", "--out", tmp_path, *prerequisites)
+    assert before.returncode == 0, before.stderr[-3000:]
+    monkeypatch.setenv(settings.WORKSHOP_DIR, str(tmp_path))
+    monkeypatch.setenv(settings.EMULATOR_URL, url)
+    monkeypatch.setenv(settings.VENDOR_CLIENT_SECRET, secret)
+    executed = tmp_path / "11_second_provider.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / executed.name),
+        str(executed),
+        parameters={"INTERACTIVE": False, "VENDOR": "GithubOauth2", "VENDOR_CLIENT_ID": "Iv1.x"},
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    shown = _outputs(executed)
+    assert "Redirect URI to register at the vendor" in shown and "One user, two providers" in shown
+    assert secret not in shown and secret not in executed.read_text()
+    assert any(name.startswith("GithubProvider-") for name in inventory(url)["providers"])
+    cleanup = run_notebooks("--emulator", url, "--out", tmp_path, NOTEBOOKS / "13_cleanup.ipynb")
+    assert cleanup.returncode == 0, cleanup.stderr[-3000:]
+    assert nothing(inventory(url))
+
+
 def test_invoke_notebook_run_again_finds_the_token_in_the_vault(lifecycle):
     shown = _outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
-    assert "Already connected: the token vault still holds your token" in shown
+    assert "Already connected: the token vault still holds your external service token" in shown
     assert shown.count("✅ Authenticated to external service\\nToken length: ") == 4
 
 
@@ -308,6 +355,13 @@ SHOWN_CALLS = {
         "InvokeAgentRuntime",
     ),
     "10_api_keys": ("CreateApiKeyCredentialProvider", "UpdateApiKeyCredentialProvider"),
+    "11_second_provider": (
+        "CreateUserPool",
+        "CreateOauth2CredentialProvider",
+        "CreateAgentRuntime",
+        "InvokeAgentRuntime",
+        "CompleteResourceTokenAuth",
+    ),
     "13_cleanup": (
         "DeleteAgentRuntime",
         "DeleteOauth2CredentialProvider",

@@ -7,19 +7,24 @@ the first failing step, and then *always* runs the cleanup notebook, so a failed
 regression run leaves nothing behind; the exit status is non-zero if anything failed.
 
 ``--backend aws`` does the same against the account of the default credential chain.
+
+While one notebook runs, the next one's kernel starts and imports the helpers: a kernel
+takes about a second to come up, and most steps take a few.
 """
 
 import argparse
+import importlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import papermill
-from papermill.exceptions import PapermillExecutionError
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 from helpers import settings
 from helpers.backend import AWS, LOCAL, api_calls, running_emulator
@@ -28,6 +33,13 @@ from helpers.paths import NOTEBOOKS
 
 CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck cell
 CLEANUP = "13_cleanup.ipynb"
+KERNEL = "python3"
+# What every notebook's first cell imports, imported while the kernel waits for its turn
+# (and the names deleted again: a notebook must not find what it did not import).
+WARM_IMPORTS = (
+    "import boto3, helpers.workshop, helpers.second_provider, helpers.troubleshooting, "
+    "helpers.machine_runtime, helpers.two_users, helpers.cleanup; del boto3, helpers"
+)
 
 
 @dataclass
@@ -38,9 +50,33 @@ class Result:
     error: str = ""
 
 
+def start_kernel(notebook: Path) -> AsyncKernelManager:
+    """A kernel for ``notebook``, starting in the background (the caller shuts it down).
+
+    Asynchronous, as the kernel managers papermill's client makes for itself.
+    """
+    kernel = AsyncKernelManager(kernel_name=KERNEL)
+    run_sync(kernel.start_kernel)(
+        cwd=str(notebook.parent), extra_arguments=[f"--IPKernelApp.exec_lines={WARM_IMPORTS}"]
+    )
+    return kernel
+
+
+def stop_kernel(kernel: AsyncKernelManager) -> None:
+    run_sync(kernel.shutdown_kernel)(now=True)
+
+
 def run_notebook(
-    notebook: Path, out_dir: Path, backend: str, region: str, cell_timeout: int
+    notebook: Path,
+    out_dir: Path,
+    backend: str,
+    region: str,
+    cell_timeout: int,
+    kernel: AsyncKernelManager | None = None,
 ) -> Result:
+    import papermill  # here, not at the top: see `run`
+    from papermill.exceptions import PapermillExecutionError
+
     start = time.monotonic()
     try:
         papermill.execute_notebook(
@@ -48,7 +84,8 @@ def run_notebook(
             str(out_dir / notebook.name),
             parameters={"BACKEND": backend, "REGION": region, "INTERACTIVE": False},
             cwd=str(notebook.parent),
-            kernel_name="python3",
+            kernel_name=KERNEL,
+            km=kernel,
             progress_bar=False,
             execution_timeout=cell_timeout,
         )
@@ -91,22 +128,41 @@ def run(
 
     Returns the results and, on the local backend, how many AWS API calls the run made.
     """
+    # papermill takes a second and more to import (nbformat's JSON schemas): meanwhile the
+    # local backend starts, in a process of its own.
+    threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True).start()
     out_dir.mkdir(parents=True, exist_ok=True)
     steps = [n for n in notebooks if n.name != CLEANUP]
+    if cleanup:
+        steps.append(NOTEBOOKS / CLEANUP)
     results: list[Result] = []
+    kernels: dict[Path, AsyncKernelManager] = {}
 
-    def execute(notebook: Path) -> Result:
+    def execute(index: int) -> Result:
+        notebook = steps[index]
         print(f"running {notebook.name} …", flush=True)
-        results.append(run_notebook(notebook, out_dir, backend, region, cell_timeout))
+        kernel = kernels.pop(notebook, None) or start_kernel(notebook)
+        if index + 1 < len(steps) and steps[index + 1] not in kernels:
+            kernels[steps[index + 1]] = start_kernel(steps[index + 1])
+        try:
+            results.append(run_notebook(notebook, out_dir, backend, region, cell_timeout, kernel))
+        finally:
+            stop_kernel(kernel)
         return results[-1]
 
     with _backend(backend, out_dir, emulator_url) as url:
         calls_before = api_calls(url)
-        for notebook in steps:
-            if execute(notebook).status != "ok":
-                break
-        if cleanup:
-            execute(NOTEBOOKS / CLEANUP)
+        try:
+            for index, notebook in enumerate(steps):
+                if notebook.name == CLEANUP:
+                    continue
+                if execute(index).status != "ok":
+                    break
+            if cleanup:
+                execute(len(steps) - 1)
+        finally:
+            for spare in kernels.values():
+                stop_kernel(spare)
         calls_after = api_calls(url)
     calls = calls_after - calls_before if None not in (calls_before, calls_after) else None
     return results, calls
