@@ -71,16 +71,7 @@ def _policy(
                     f"arn:aws:bedrock:{where}:inference-profile/{model_id}",
                 ],
             },
-            {
-                "Sid": "WorkloadAccessTokens",
-                "Effect": "Allow",
-                "Action": [
-                    "bedrock-agentcore:GetWorkloadAccessToken",
-                    "bedrock-agentcore:GetWorkloadAccessTokenForJWT",
-                    "bedrock-agentcore:GetWorkloadAccessTokenForUserId",
-                ],
-                "Resource": workloads,
-            },
+            workload_access_tokens(workloads),
             {
                 "Sid": "UserTokens",
                 "Effect": "Allow",
@@ -103,6 +94,17 @@ def workload_identities(backend: Backend, runtime: str) -> list[str]:
     where = f"{backend.region}:{backend.account}"
     directory = f"arn:aws:bedrock-agentcore:{where}:workload-identity-directory/default"
     return [directory, f"{directory}/workload-identity/{runtime}-*"]
+
+
+def workload_access_tokens(workloads: list[str], for_jwt: bool = True) -> dict:
+    """Workload access tokens for ``workloads``: for a user's JWT only behind an authorizer."""
+    kinds = ["", "ForJWT", "ForUserId"] if for_jwt else ["", "ForUserId"]
+    return {
+        "Sid": "WorkloadAccessTokens",
+        "Effect": "Allow",
+        "Action": [f"bedrock-agentcore:GetWorkloadAccessToken{kind}" for kind in kinds],
+        "Resource": workloads,
+    }
 
 
 def logs_statement(backend: Backend) -> dict:

@@ -52,15 +52,7 @@ def _policy(backend: Backend, state: WorkshopState) -> dict[str, Any]:
     workloads = execution_role.workload_identities(backend, runtime_name(state))
     statements = [
         execution_role.logs_statement(backend),
-        {
-            "Sid": "WorkloadAccessTokens",
-            "Effect": "Allow",
-            "Action": [
-                "bedrock-agentcore:GetWorkloadAccessToken",
-                "bedrock-agentcore:GetWorkloadAccessTokenForUserId",
-            ],
-            "Resource": workloads,
-        },
+        execution_role.workload_access_tokens(workloads, for_jwt=False),
     ]
     secrets = []
     if state.get("machine_provider"):

@@ -112,16 +112,7 @@ def _policy(
         "Version": "2012-10-17",
         "Statement": [
             execution_role.logs_statement(backend),
-            {
-                "Sid": "WorkloadAccessTokens",
-                "Effect": "Allow",
-                "Action": [
-                    "bedrock-agentcore:GetWorkloadAccessToken",
-                    "bedrock-agentcore:GetWorkloadAccessTokenForJWT",
-                    "bedrock-agentcore:GetWorkloadAccessTokenForUserId",
-                ],
-                "Resource": identities,
-            },
+            execution_role.workload_access_tokens(identities),
             {
                 "Sid": "UserTokens",
                 "Effect": "Allow",
