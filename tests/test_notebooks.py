@@ -482,7 +482,10 @@ def test_runner_fails_a_cell_that_hangs(separate_emulator_url, tmp_path):
     )
     assert result.returncode == 1
     assert re.search(r"98_hangs\.ipynb\s+FAILED", result.stdout)
-    assert "Timeout" in result.stderr
+    assert "`import time`: Timeout: the cell ran longer than 3 s" in result.stderr
+    executed = nbformat.read(tmp_path / hanging.name, as_version=4)  # written all the same
+    (hung,) = [c for c in executed.cells if c.source.startswith("import time")]
+    assert [o.get("ename") for o in hung.outputs] == ["KeyboardInterrupt"]
 
 
 def test_runner_refuses_a_missing_notebook(tmp_path):

@@ -88,10 +88,18 @@ def run_notebook(
             km=kernel,
             progress_bar=False,
             execution_timeout=cell_timeout,
+            # A cell that runs too long is interrupted: it fails like any other, and the
+            # notebook is written with its traceback. Written once, not after every cell
+            # (each write validates the whole notebook: seconds over a run).
+            interrupt_on_timeout=True,
+            request_save_on_cell_execute=False,
         )
     except PapermillExecutionError as error:
         first_line = error.source.strip().splitlines()[0] if error.source.strip() else ""
-        message = f"cell [{error.exec_count}] `{first_line}`: {error.ename}: {error.evalue}"
+        failure = f"{error.ename}: {error.evalue}"
+        if error.ename == "KeyboardInterrupt":  # nobody presses Ctrl-C in a headless kernel
+            failure = f"Timeout: the cell ran longer than {cell_timeout} s and was interrupted"
+        message = f"cell [{error.exec_count}] `{first_line}`: {failure}"
         return Result(notebook.name, "FAILED", time.monotonic() - start, message)
     except Exception as error:  # a dead kernel or a cell timeout: still report, still stop
         message = f"{type(error).__name__}: {error}"
