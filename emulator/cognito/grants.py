@@ -2,8 +2,8 @@
 
 authlib does the protocol (RFC 6749 authorization code and refresh token, RFC 7636 PKCE,
 client credentials, client authentication, error responses); this module keeps what
-Cognito keeps: its clients and users are moto's, and its tokens are shaped and signed as
-Cognito's (see `tokens`).
+Cognito keeps: its clients and users are moto's, its PKCE is S256 only, a refresh never
+widens the scope granted, and its tokens are shaped and signed as Cognito's (see `tokens`).
 
 The numbers are Cognito's: an authorization code is redeemable once, for five minutes
 (``CODE_LIFETIME``; Amazon Cognito developer guide, authorize and token endpoints), and
@@ -17,9 +17,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from authlib.oauth2.rfc6749 import ClientMixin, grants, scope_to_list
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc7636 import CodeChallenge
 from joserfc import jwt
 from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 
@@ -28,6 +30,8 @@ from emulator.cognito.discovery import issuer
 
 CODE_LIFETIME = 300  # seconds: see the module's docstring for where each number comes from
 TOKEN_LIFETIME = 3600
+# What moto's InitiateAuth grants: the scope of a refresh token the hosted UI did not issue.
+SIGN_IN_SCOPE = "aws.cognito.signin.user.admin"
 
 
 def pool_for(domain: str) -> CognitoIdpUserPool | None:
@@ -110,6 +114,21 @@ class AuthorizationCode:
 _codes: dict[str, AuthorizationCode] = {}
 _codes_lock = threading.Lock()
 
+# The scope each refresh token was granted with, per pool: a refresh may narrow it, never
+# widen it (RFC 6749 section 6). Kept beside moto's refresh tokens, and dropped with the pool.
+_refresh_scopes: WeakKeyDictionary[CognitoIdpUserPool, dict[str, str]] = WeakKeyDictionary()
+_refresh_scopes_lock = threading.Lock()
+
+
+def _granted_scope(pool: CognitoIdpUserPool, refresh_token: str) -> str:
+    with _refresh_scopes_lock:
+        return _refresh_scopes.get(pool, {}).get(refresh_token, SIGN_IN_SCOPE)
+
+
+def _record_granted_scope(pool: CognitoIdpUserPool, refresh_token: str, scope: str) -> None:
+    with _refresh_scopes_lock:
+        _refresh_scopes.setdefault(pool, {})[refresh_token] = scope
+
 
 def _check_scope(grant) -> None:
     """Cognito refuses a scope the client is not allowed, rather than dropping it."""
@@ -117,6 +136,23 @@ def _check_scope(grant) -> None:
     allowed = grant.request.client.config.get("AllowedOAuthScopes", [])
     if not set(requested) <= set(allowed):
         raise InvalidScopeError()
+
+
+class S256Challenge(CodeChallenge):
+    """PKCE as Cognito has it: S256 only.
+
+    RFC 7636 lets a server support ``plain``, and a challenge without a method means
+    ``plain``; Cognito supports neither, so both are refused at the authorize endpoint.
+    """
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        method = data.get("code_challenge_method")
+        if (data.get("code_challenge") or method) and method != "S256":
+            raise InvalidRequestError(
+                f"Unsupported code_challenge_method {method!r}: only 'S256' is supported."
+            )
+        super().validate_code_challenge(grant, redirect_uri)
 
 
 # Confidential clients authenticate at the token endpoint; public ones (no secret) cannot.
@@ -143,6 +179,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             expires=time.time() + CODE_LIFETIME,
         )
         with _codes_lock:
+            # Codes nobody redeems (a sign-in abandoned at the callback) go once expired.
+            now = time.time()
+            for expired in [key for key, held in _codes.items() if held.expires <= now]:
+                del _codes[expired]
             _codes[code] = item
 
     def query_authorization_code(self, code, client):
@@ -156,7 +196,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             _codes.pop(authorization_code.code, None)
 
     def authenticate_user(self, authorization_code):
-        return authorization_code.username
+        # A user deleted or disabled since signing in gets no tokens (authlib: invalid_grant).
+        user = self.request.client.pool._get_user(authorization_code.username)
+        return authorization_code.username if user is not None and user.enabled else None
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -164,10 +206,15 @@ class RefreshGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = False  # Cognito keeps the refresh token
 
     def authenticate_refresh_token(self, refresh_token):
-        stored = self.request.client.pool.refresh_tokens.get(refresh_token)
-        if stored:
-            return _RefreshToken(stored[0], stored[1], self.request.payload.scope or "")
-        return None
+        pool = self.request.client.pool
+        stored = pool.refresh_tokens.get(refresh_token)  # None once its user signed out
+        if not stored:
+            return None
+        client_id, username = stored[0], stored[1]
+        user = pool._get_user(username)  # as moto's create_jwt finds the user it signs for
+        if user is None or not user.enabled:
+            return None
+        return _RefreshToken(client_id, username, _granted_scope(pool, refresh_token))
 
     def authenticate_user(self, refresh_token):
         return refresh_token.username
@@ -217,6 +264,7 @@ def tokens(grant_type, client, user=None, scope=None, expires_in=None, include_r
     refresh, origin = None, str(uuid.uuid4())
     if include_refresh_token:
         refresh, origin = pool.create_refresh_token(client.get_client_id(), user)
+        _record_granted_scope(pool, refresh, scope)
     access, expires = pool.create_jwt(
         client.get_client_id(), user, "access", extra_data={**common, "origin_jti": origin}
     )

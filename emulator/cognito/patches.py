@@ -59,6 +59,7 @@ EXPECTED_PARAMETERS: dict[str, tuple[str, ...]] = {
         "expires_in",
         "extra_data",
     ),
+    "models.CognitoIdpUserPool._get_user": ("self", "username"),
     "models.CognitoIdpUserPool.create_refresh_token": ("self", "client_id", "username"),
     "models.CognitoIdpUserPool.create_id_token": ("self", "client_id", "username", "origin_jti"),
     "models.CognitoIdpBackend.initiate_auth": (

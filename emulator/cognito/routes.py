@@ -11,16 +11,16 @@ import secrets
 from authlib.common.encoding import to_unicode
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, jsonify, make_response, redirect, render_template_string, request
 from moto.cognitoidp.models import UserStatus
 
-from emulator.cognito.discovery import verify_user_token
+from emulator.cognito.discovery import issuer, verify_user_token
 from emulator.cognito.grants import (
     Client,
     ClientCredentialsGrant,
     CodeGrant,
     RefreshGrant,
+    S256Challenge,
     pool_for,
     tokens,
 )
@@ -41,7 +41,7 @@ def _query_client(client_id: str) -> Client | None:
 app = Flask(__name__)
 app.config["PROPAGATE_EXCEPTIONS"] = True  # to emulator.server, which logs them
 server = AuthorizationServer(app, query_client=_query_client, save_token=lambda token, req: None)
-server.register_grant(CodeGrant, [CodeChallenge(required=False)])
+server.register_grant(CodeGrant, [S256Challenge(required=False)])
 server.register_grant(RefreshGrant)
 server.register_grant(ClientCredentialsGrant)
 server.register_token_generator("default", tokens)
@@ -112,14 +112,28 @@ def token(domain: str):
 
 @app.route(f"{PREFIX}/<domain>/oauth2/userInfo", methods=["GET", "POST"])
 def user_info(domain: str):
+    """The claims of the user the access token names, in the pool of this domain only.
+
+    A token verifies against the pool that issued it, which need not be this domain's:
+    a username alone would name another pool's user, so the user is the one whose
+    ``sub`` the token carries, in this pool, and a token of another pool is refused.
+    """
     pool = pool_for(domain)
+    if pool is None:
+        return _unknown_domain(domain)
     bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     try:
         claims = verify_user_token(bearer)
     except ValueError as error:
         return make_response(jsonify(error="invalid_token", error_description=str(error)), 401)
-    user = pool.users.get(claims.get("username")) if pool else None
-    if user is None or claims.get("token_use") != "access":
+    if claims.get("iss") != issuer(pool.id) or claims.get("token_use") != "access":
+        return make_response(
+            jsonify(error="invalid_token", error_description="not an access token of this pool"),
+            401,
+        )
+    sub = claims.get("sub")
+    user = next((found for found in pool.users.values() if found.id == sub), None)
+    if user is None or not user.enabled:
         return make_response(jsonify(error="invalid_token"), 401)
     info = {"sub": user.id, "username": user.username}
     info |= {attr["Name"]: attr["Value"] for attr in user.attributes if attr["Name"] != "sub"}
