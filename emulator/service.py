@@ -8,6 +8,7 @@ that lets any other exception through to `emulator.server`, which logs it.
 """
 
 import base64
+import json
 import re
 from typing import Any
 
@@ -30,6 +31,11 @@ from emulator.exceptions import (
 
 
 class _Errors(ValidationErrors):
+    def report(self, name, reason, **kwargs) -> None:
+        """Members the model does not know are ignored, as AWS's JSON services ignore them."""
+        if reason != "unknown field":
+            super().report(name, reason, **kwargs)
+
     def _format_error(self, error):
         reason, name, details = error
         if reason == "constraint":
@@ -111,6 +117,14 @@ class ModelResponse(BaseResponse):
         super().__init__(service_name=self.SERVICE)
         self.automated_parameter_parsing = True
 
+    def parse_parameters(self, request) -> None:
+        """moto's parser takes any body for a JSON object and fails inside on one that is
+        not (a list, a string): the caller's error, answered as one rather than a 500."""
+        try:
+            super().parse_parameters(request)
+        except (AttributeError, TypeError, ValueError) as error:
+            raise ValidationException("The request body must be a JSON object.") from error
+
     def call_action(self) -> Serialized:
         try:
             self._validate()
@@ -125,12 +139,32 @@ class ModelResponse(BaseResponse):
                 f"The local backend does not implement {action or self.method + ' ' + self.path}."
             )
         operation = get_service_model(self.SERVICE).operation_model(action)
-        report = ServerValidator().validate(self.params, operation.input_shape)
+        report = ServerValidator().validate(
+            self._as_sent(operation.input_shape), operation.input_shape
+        )
         if report.has_errors():
             problems = report.generate_report().splitlines()
             raise ValidationException(
                 f"{len(problems)} validation error(s) detected: " + "; ".join(problems)
             )
+
+    def _as_sent(self, shape) -> dict[str, Any]:
+        """The parameters with the body's members as the caller sent them: moto's parser
+        turns a string where the model wants a list into a list of its characters, which
+        would pass validation and hide the caller's type error."""
+        if shape.serialization.get("payload"):
+            return self.params
+        try:
+            body = json.loads(self.body or "{}")
+        except ValueError as error:
+            raise ValidationException("The request body is not valid JSON.") from error
+        sent = {
+            name: body[member.serialization.get("name", name)]
+            for name, member in shape.members.items()
+            if "location" not in member.serialization
+            and member.serialization.get("name", name) in body
+        }
+        return {**self.params, **sent}
 
     def paginated(self, items: list, result_key: str, name_of) -> ActionResult:
         """``items`` as a List* answer, paged by the request's maxResults and nextToken."""

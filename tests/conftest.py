@@ -1,5 +1,8 @@
 """Fixtures only: one local backend for the whole session, started as a real process."""
 
+import os
+import signal
+
 import boto3
 import pytest
 from playwright.sync_api import sync_playwright
@@ -12,9 +15,11 @@ from tests.support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_FLAGS,
+    LIBFAKETIME,
     REGION,
     deploy_agent,
     require_debian_package,
+    start_emulator_process,
 )
 
 
@@ -22,6 +27,29 @@ from tests.support import (
 def emulator_url(tmp_path_factory) -> str:
     with running_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log") as url:
         yield url
+
+
+@pytest.fixture
+def time_machine(tmp_path):
+    """An emulator of the test's own whose clock reads the offset in a file (libfaketime),
+    and a way to move it."""
+    require_debian_package(bool(LIBFAKETIME), "faketime")
+    offset = tmp_path / "clock-offset"
+    offset.write_text("+0\n")
+    env = {
+        **os.environ,
+        "LD_PRELOAD": LIBFAKETIME[0],
+        "FAKETIME_TIMESTAMP_FILE": str(offset),
+        "FAKETIME_NO_CACHE": "1",
+    }
+    process, url = start_emulator_process(env)
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS)
+
+    yield client, lambda later: offset.write_text(f"{later}\n")
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

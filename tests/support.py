@@ -5,6 +5,7 @@ any single test file collects on its own.
 """
 
 import base64
+import glob
 import io
 import json
 import os
@@ -69,6 +70,9 @@ def start_emulator_process(env: dict[str, str] | None = None) -> tuple[subproces
     line = process.stdout.readline()
     assert line.startswith("READY http://127.0.0.1:"), line
     return process, line.split()[1]
+
+
+LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 
 
 def require_debian_package(found: bool, package: str) -> None:

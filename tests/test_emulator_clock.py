@@ -1,49 +1,16 @@
 """What happens as time passes, on a local backend whose clock the test moves (libfaketime)."""
 
-import glob
-import os
-import signal
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.backend import LOCAL_CREDENTIALS
 from tests.support import (
-    REGION,
     create_runtime,
     error_of,
     invoke_with_bearer,
     pool_with_user,
     quickstart_authorizer,
-    require_debian_package,
-    start_emulator_process,
     upload_agent,
 )
-
-LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
-
-
-@pytest.fixture
-def time_machine(tmp_path):
-    """An emulator whose clock reads the offset in a file, and a way to move it."""
-    require_debian_package(bool(LIBFAKETIME), "faketime")
-    offset = tmp_path / "clock-offset"
-    offset.write_text("+0\n")
-    env = {
-        **os.environ,
-        "LD_PRELOAD": LIBFAKETIME[0],
-        "FAKETIME_TIMESTAMP_FILE": str(offset),
-        "FAKETIME_NO_CACHE": "1",
-    }
-    process, url = start_emulator_process(env)
-
-    def client(service: str):
-        return boto3.client(service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS)
-
-    yield client, lambda later: offset.write_text(f"{later}\n")
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=10)
 
 
 def test_an_expired_user_token_gets_no_workload_access_token(time_machine):

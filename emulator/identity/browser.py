@@ -37,9 +37,13 @@ def _authorize(request: Request) -> Response:
         if session is not None and session.status == "IN_PROGRESS":
             provider = backend.get_oauth2_credential_provider(session.key[2])
             mark(request.environ, session.trace, "open the authorization URL, on to the provider")
-            return redirect(
-                backend.vault.authorize_redirect(session, provider.config, provider.callback_url)
-            )
+            try:
+                url = backend.vault.authorize_redirect(
+                    session, provider.config, provider.callback_url
+                )
+            except ValidationException as error:
+                return _page(502, "The provider cannot be reached", str(error))
+            return redirect(url)
     return _page(
         400,
         "This authorization link has expired",

@@ -27,7 +27,23 @@ from emulator.exceptions import AccessDeniedException, ValidationException
 from emulator.identity.tokens import WorkloadToken
 from emulator.trace import TRACES
 
-SESSION_LIFETIME = 600  # seconds, as AgentCore Identity's authorization sessions
+# Seconds an authorization session lives: AWS documents no figure for its authorization
+# URLs; ten minutes is the SDK's polling limit (DEFAULT_POLLING_TIMEOUT_SECONDS). Then the
+# session is dropped, whatever its status.
+SESSION_LIFETIME = 600
+# What the authorization request is made of: customParameters may add to it, never replace
+# it (the callback, the scopes asked for, PKCE and the state that binds the session).
+RESERVED_PARAMETERS = frozenset(
+    {
+        "client_id",
+        "code_challenge",
+        "code_challenge_method",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+    }
+)
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 EXPIRED_SESSION = "Invalid or expired session"
 # What AWS answers when the provider refuses an M2M request (invalid_scope, invalid_client …):
@@ -88,16 +104,35 @@ class AuthorizationSession:
 def provider_endpoints(config: dict[str, Any]) -> dict[str, str]:
     """The provider's authorization and token endpoints, from discovery or its config."""
     discovery = config.get("oauthDiscovery", {})
-    if "discoveryUrl" in discovery:
-        answer = requests.get(discovery["discoveryUrl"], timeout=10)
-        answer.raise_for_status()
-        document = answer.json()
+    try:
+        if "discoveryUrl" in discovery:
+            answer = requests.get(discovery["discoveryUrl"], timeout=10)
+            answer.raise_for_status()
+            document = answer.json()
+            return {
+                "authorization": document["authorization_endpoint"],
+                "token": document["token_endpoint"],
+            }
+        metadata = discovery.get("authorizationServerMetadata", config)
         return {
-            "authorization": document["authorization_endpoint"],
-            "token": document["token_endpoint"],
+            "authorization": metadata["authorizationEndpoint"],
+            "token": metadata["tokenEndpoint"],
         }
-    metadata = discovery.get("authorizationServerMetadata", config)
-    return {"authorization": metadata["authorizationEndpoint"], "token": metadata["tokenEndpoint"]}
+    except (requests.RequestException, ValueError, KeyError) as error:
+        raise ValidationException(
+            f"The credential provider's authorization server is not usable: {error!r}"
+        ) from error
+
+
+def _custom_parameters(parameters: dict[str, str] | None) -> dict[str, str]:
+    """The caller's extra authorization parameters, refused if one would replace ours."""
+    parameters = dict(parameters or {})
+    if reserved := sorted(RESERVED_PARAMETERS & parameters.keys()):
+        raise ValidationException(
+            f"customParameters must not set {', '.join(reserved)}: AgentCore Identity sets "
+            "these parameters of the authorization request itself."
+        )
+    return parameters
 
 
 def _auth_method(config: dict[str, Any]) -> str:
@@ -130,12 +165,16 @@ class TokenVault:
                 "USER_FEDERATION needs a workload access token for a user "
                 "(GetWorkloadAccessTokenForJWT or ForUserId)."
             )
+        custom_parameters = _custom_parameters(custom_parameters)
         key = (owner.workload, owner.user, provider_name, tuple(sorted(scopes)))
         with self.lock:
+            self._drop_expired()
             if session_uri is not None:
                 session = self.sessions.get(session_uri)
                 if session is None or session.key != key:
-                    raise ValidationException(f"{session_uri} is not a session of this caller.")
+                    raise ValidationException(
+                        f"{session_uri} is not a session of this caller, or it has expired."
+                    )
                 vaulted = self.tokens.get(key)
                 if session.status == "COMPLETE" and vaulted and vaulted.valid:
                     return {"accessToken": vaulted.access_token}
@@ -164,17 +203,28 @@ class TokenVault:
                 scopes=tuple(scopes),
                 return_url=return_url,
                 custom_state=custom_state,
-                custom_parameters=dict(custom_parameters or {}),
+                custom_parameters=custom_parameters,
             )
             self.sessions[session.uri] = session
         return session.answer()
 
+    def _drop_expired(self) -> None:
+        """Forget sessions past their lifetime, so abandoned consents do not pile up.
+
+        Called with the lock held, by every lookup: an expired session is as unknown as one
+        that never was."""
+        for uri in [uri for uri, session in self.sessions.items() if session.expired]:
+            del self.sessions[uri]
+
     def session_for_browser(self, uri: str) -> AuthorizationSession | None:
-        session = self.sessions.get(uri)
-        return session if session and not session.expired else None
+        with self.lock:
+            self._drop_expired()
+            return self.sessions.get(uri)
 
     def session_by_state(self, state: str) -> AuthorizationSession | None:
-        return next((s for s in list(self.sessions.values()) if s.state == state), None)
+        with self.lock:
+            self._drop_expired()
+            return next((s for s in self.sessions.values() if s.state == state), None)
 
     def authorize_redirect(
         self, session: AuthorizationSession, config: dict[str, Any], callback_url: str
@@ -235,8 +285,9 @@ class TokenVault:
     def complete(self, session_uri: str, user_identifier: dict[str, str], token_sha256) -> None:
         """Bind the session to its user and vault the token, or refuse as AWS does."""
         with self.lock:
+            self._drop_expired()
             session = self.sessions.get(session_uri)
-            if session is None or session.expired or session.status != "AUTHORIZED":
+            if session is None or session.status != "AUTHORIZED":
                 raise AccessDeniedException(EXPIRED_SESSION)
             owner = session.token_owner
             if "userId" in user_identifier:

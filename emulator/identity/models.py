@@ -41,6 +41,50 @@ DEDICATED_CONFIG_KEYS = {
     "LinkedinOauth2": "linkedinOauth2ProviderConfig",
 }
 INCLUDED_CONFIG_KEY = "includedOauth2ProviderConfig"
+# The public authorization servers of the vendors with a config key of their own, as
+# AWS answers them in oauth2ProviderConfigOutput (the model requires the metadata). A
+# Microsoft tenant is named in the config ("common" if not).
+VENDOR_SERVERS = {
+    "GoogleOauth2": (
+        "https://accounts.google.com",
+        "https://accounts.google.com/o/oauth2/v2/auth",
+        "https://oauth2.googleapis.com/token",
+    ),
+    "GithubOauth2": (
+        "https://github.com",
+        "https://github.com/login/oauth/authorize",
+        "https://github.com/login/oauth/access_token",
+    ),
+    "SlackOauth2": (
+        "https://slack.com",
+        "https://slack.com/openid/connect/authorize",
+        "https://slack.com/api/openid.connect.token",
+    ),
+    "SalesforceOauth2": (
+        "https://login.salesforce.com",
+        "https://login.salesforce.com/services/oauth2/authorize",
+        "https://login.salesforce.com/services/oauth2/token",
+    ),
+    "MicrosoftOauth2": (
+        "https://login.microsoftonline.com/{tenant}/v2.0",
+        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+        "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+    ),
+    "AtlassianOauth2": (
+        "https://auth.atlassian.com",
+        "https://auth.atlassian.com/authorize",
+        "https://auth.atlassian.com/oauth/token",
+    ),
+    "LinkedinOauth2": (
+        "https://www.linkedin.com/oauth",
+        "https://www.linkedin.com/oauth/v2/authorization",
+        "https://www.linkedin.com/oauth/v2/accessToken",
+    ),
+}
+# Vendors whose servers grant a user's consent only: no client-credentials grant, no M2M.
+USER_CONSENT_ONLY = frozenset(
+    {"GoogleOauth2", "GithubOauth2", "SlackOauth2", "AtlassianOauth2", "LinkedinOauth2"}
+)
 SECRET_JSON_KEY = "client_secret"
 API_KEY_JSON_KEY = "api_key_value"
 TOKEN_VAULT = "default"
@@ -91,7 +135,7 @@ class Oauth2Provider(Resource):
     arn: str
     secret_arn: str
     config_key: str
-    config: dict[str, Any]  # as given, without the client secret
+    config: dict[str, Any]  # as given, without the client secret; a vendor's servers added
     callback_url: str = field(
         default_factory=lambda: f"{site.base_url}/identities/oauth2/callback/{uuid.uuid4()}"
     )
@@ -234,6 +278,15 @@ class IdentityBackend(BaseBackend):
             raise ValidationException(
                 f"credentialProviderVendor {vendor} takes {expected}, not {given}."
             )
+        if vendor in VENDOR_SERVERS:
+            tenant = config.get("tenantId") or "common"
+            issuer, authorize, token = (url.format(tenant=tenant) for url in VENDOR_SERVERS[vendor])
+            metadata = {
+                "issuer": issuer,
+                "authorizationEndpoint": authorize,
+                "tokenEndpoint": token,
+            }
+            config = {**config, "oauthDiscovery": {"authorizationServerMetadata": metadata}}
         return given, config
 
     def create_oauth2_credential_provider(
@@ -367,6 +420,11 @@ class IdentityBackend(BaseBackend):
         owner = self.read_workload_access_token(workload_token)
         with TRACES.hop(owner.trace, AGENT, IDENTITY, f"GetResourceOauth2Token ({flow})") as hop:
             provider = self.get_oauth2_credential_provider(provider_name)
+            if flow == "M2M" and provider.vendor in USER_CONSENT_ONLY:
+                raise ValidationException(
+                    f"Credential provider {provider.name} ({provider.vendor}) does not support "
+                    "the M2M flow: its vendor grants tokens only with a user's consent."
+                )
             if flow == "M2M":
                 token = self.vault.machine_token(
                     provider.name, provider.config, self.client_secret(provider), scopes

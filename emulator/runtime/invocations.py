@@ -64,6 +64,36 @@ class _Discovery:
 _discovery = _Discovery()
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+# The claims the authorizer reads, and the JSON type each must have: NumericDate is a JSON
+# number and StringOrURI a string (RFC 7519 §2, §4.1); `aud` a string or an array of them;
+# `scope` one space-separated string (RFC 8693 §4.2); `client_id` as Cognito writes it.
+# PyJWT reads "exp": "1700000000" as a number, so the types are checked here.
+_CLAIM_TYPES = {
+    "exp": _is_number,
+    "nbf": _is_number,
+    "iat": _is_number,
+    "iss": lambda value: isinstance(value, str),
+    "sub": lambda value: isinstance(value, str),
+    "aud": lambda value: isinstance(value, str) or _is_string_list(value),
+    "scope": lambda value: isinstance(value, str),
+    "client_id": lambda value: isinstance(value, str),
+}
+
+
+def _check_claim_types(claims: dict[str, Any]) -> None:
+    for name, well_typed in _CLAIM_TYPES.items():
+        if name in claims and not well_typed(claims[name]):
+            raise UnauthorizedException(f"Invalid bearer token: claim '{name}' is malformed.")
+
+
 def check_bearer_token(authorizer: dict[str, Any], token: str) -> dict[str, Any]:
     """The token's claims if the runtime's JWT authorizer lets it in."""
     try:
@@ -82,6 +112,7 @@ def check_bearer_token(authorizer: dict[str, Any], token: str) -> dict[str, Any]
         ) from error
     except jwt.PyJWTError as error:
         raise UnauthorizedException(f"Invalid bearer token: {error}") from error
+    _check_claim_types(claims)
     if (clients := authorizer.get("allowedClients")) and claims.get("client_id") not in clients:
         raise UnauthorizedException("Claim 'client_id' value mismatch with configuration.")
     audience = claims.get("aud", [])
