@@ -115,9 +115,7 @@ def test_an_invocation_is_refused_in_awss_shape_over_plain_http(emulator_url):
 
 def test_an_operation_it_does_not_serve_is_501_not_a_crash(emulator_url):
     with pytest.raises(ClientError) as error:
-        client(emulator_url, "bedrock-agentcore-control").delete_agent_runtime_endpoint(
-            agentRuntimeId="nothing_here-0123456789", endpointName="prod"
-        )
+        client(emulator_url, "bedrock-agentcore-control").list_payment_credential_providers()
     _answered_as_aws(error.value, "NotImplementedException", 501)
 
 

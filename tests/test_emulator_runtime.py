@@ -119,7 +119,14 @@ def test_the_default_endpoint_serves_the_newest_version(emulator_url, context_co
     endpoint = control.get_agent_runtime_endpoint(
         agentRuntimeId=runtime["agentRuntimeId"], endpointName="DEFAULT"
     )
-    assert endpoint["liveVersion"] == "2"
+    assert (endpoint["status"], endpoint["targetVersion"]) == ("UPDATING", "2")
+    while endpoint["status"] == "UPDATING":  # version 1 serves until version 2 is up
+        assert endpoint["liveVersion"] == "1"
+        time.sleep(0.1)
+        endpoint = control.get_agent_runtime_endpoint(
+            agentRuntimeId=runtime["agentRuntimeId"], endpointName="DEFAULT"
+        )
+    assert (endpoint["status"], endpoint["liveVersion"]) == ("READY", "2")
     assert endpoint["agentRuntimeEndpointArn"].endswith("/runtime-endpoint/DEFAULT")
     endpoints = control.list_agent_runtime_endpoints(agentRuntimeId=runtime["agentRuntimeId"])
     assert [e["name"] for e in endpoints["runtimeEndpoints"]] == ["DEFAULT"]
@@ -310,7 +317,7 @@ def test_a_crashing_agent_is_a_runtime_client_error(emulator_url, pool, context_
         context_code,
         authorizerConfiguration=quickstart_authorizer(pool),
     )
-    for _ in range(2):  # the crash itself, then the dead agent
+    for _ in range(2):  # the crash itself, then a fresh agent that crashes as well
         answer = invoke_with_bearer(
             emulator_url, runtime, {"crash": True}, token=pool["access_token"]
         )

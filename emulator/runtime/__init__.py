@@ -4,9 +4,8 @@ moto 5.2 has a ``bedrockagentcorecontrol`` backend of its own that answers the r
 operations, versions and endpoints (records only: nothing runs, no authorizer, no workload
 identity). Our router sends every ``/runtimes/`` request signed for ``bedrock-agentcore``
 (and every unsigned invocation) here before moto sees it, so all of that is shadowed:
-we answer the DEFAULT endpoint only, and Create/Update/DeleteAgentRuntimeEndpoint, which
-moto has, with NotImplementedException. Its gateways, memories and tags (other paths)
-still reach moto.
+runtimes, versions and endpoints (DEFAULT and named ones, each with an agent of its own)
+are ours. Its gateways, memories and tags (other paths) still reach moto.
 
 Elsewhere: moto routes a ``bedrock-agentcore`` request by the botocore models, which hold
 the Identity operations under ``/identities/`` and InvokeAgentRuntime, so without our

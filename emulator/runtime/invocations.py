@@ -4,6 +4,8 @@ A runtime with a `customJWTAuthorizer` takes only bearer tokens, checked the way
 Runtime checks them (discovery → JWKS signature, issuer, expiry, allowed clients, audience
 and scopes); one without takes only SigV4. The agent receives a workload access token
 for the caller, the session id and a request id, and `Authorization` only if allow-listed.
+The ``qualifier`` names the endpoint, whose live version's configuration (authorizer,
+allow-listed headers) and agent process serve the request.
 """
 
 import threading
@@ -30,7 +32,7 @@ from emulator.exceptions import (
     ValidationException,
 )
 from emulator.identity.models import sha256
-from emulator.runtime.models import AgentRuntime, runtime_backends
+from emulator.runtime.models import DEFAULT, AgentRuntime, RuntimeEndpoint, runtime_backends
 from emulator.trace import TRACES
 
 USER_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
@@ -125,7 +127,7 @@ def check_bearer_token(authorizer: dict[str, Any], token: str) -> dict[str, Any]
     return claims
 
 
-def _find_runtime(request: Request) -> AgentRuntime:
+def _find_endpoint(request: Request) -> tuple[AgentRuntime, RuntimeEndpoint]:
     arn = request.path[len("/runtimes/") : -len("/invocations")]
     parts = arn.split(":")
     if len(parts) != 6 or not parts[5].startswith("runtime/"):
@@ -135,16 +137,25 @@ def _find_runtime(request: Request) -> AgentRuntime:
     runtime = backend.find_by_arn(arn) if backend else None
     if runtime is None:
         raise ResourceNotFoundException(f"No agent runtime {arn}.")
-    if request.args.get("qualifier", "DEFAULT") != "DEFAULT":
-        raise ResourceNotFoundException("No such endpoint for this runtime.")
-    return runtime
+    qualifier = request.args.get("qualifier", DEFAULT)
+    endpoint = runtime.endpoints.get(qualifier)
+    if endpoint is None:
+        raise ResourceNotFoundException(f"No endpoint {qualifier} for agent runtime {runtime.id}.")
+    return runtime, endpoint
 
 
-def _workload_access_token(runtime: AgentRuntime, request: Request, session: str) -> str | None:
+def _live_config(runtime: AgentRuntime, endpoint: RuntimeEndpoint) -> dict[str, Any]:
+    """The configuration of the version the endpoint serves (its target until it is live)."""
+    return runtime.versions[endpoint.live_version or endpoint.target_version]
+
+
+def _workload_access_token(
+    runtime: AgentRuntime, config: dict[str, Any], request: Request, session: str
+) -> str | None:
     """Authenticate the caller; the token the agent gets for them (None: SigV4, no user id)."""
     authorization = request.headers.get(AUTHORIZATION_HEADER, "")
     identity = runtime_backends[runtime.account][runtime.region].identity
-    authorizer = runtime.authorizer
+    authorizer = (config.get("authorizerConfiguration") or {}).get("customJWTAuthorizer")
     if authorizer is None:
         if not authorization:
             raise AccessDeniedException("Missing Authentication Token")
@@ -171,10 +182,8 @@ def _workload_access_token(runtime: AgentRuntime, request: Request, session: str
         )
 
 
-def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wat: str | None):
-    allowed = (runtime.config.get("requestHeaderConfiguration") or {}).get(
-        "requestHeaderAllowlist", []
-    )
+def _forwarded_headers(config: dict[str, Any], request: Request, session: str, wat: str | None):
+    allowed = (config.get("requestHeaderConfiguration") or {}).get("requestHeaderAllowlist", [])
     allowed_lower = {name.lower() for name in allowed}
     headers = {
         name: value
@@ -191,18 +200,21 @@ def _forwarded_headers(runtime: AgentRuntime, request: Request, session: str, wa
     return headers
 
 
-def _forward(runtime: AgentRuntime, request: Request, session: str) -> requests.Response:
+def _forward(
+    runtime: AgentRuntime, endpoint: RuntimeEndpoint, request: Request, session: str
+) -> requests.Response:
     """The agent's answer, streaming; refused as AWS refuses when the agent cannot answer."""
-    wat = _workload_access_token(runtime, request, session)
-    process = runtime.process
-    if process is None or not process.alive():
-        raise RuntimeClientError(f"The agent runtime is {runtime.status}, not serving.")
+    config = _live_config(runtime, endpoint)
+    wat = _workload_access_token(runtime, config, request, session)
+    process = runtime_backends[runtime.account][runtime.region].ensure_agent(runtime, endpoint)
+    if process is None:
+        raise RuntimeClientError(f"The endpoint {endpoint.name} is {endpoint.status}, not serving.")
     with TRACES.hop(session, RUNTIME, AGENT, "POST /invocations, workload access token") as hop:
         try:
             upstream = requests.post(
                 f"{process.url}/invocations",
                 data=request.get_data(),
-                headers=_forwarded_headers(runtime, request, session, wat),
+                headers=_forwarded_headers(config, request, session, wat),
                 stream=True,
                 timeout=(5, 900),
             )
@@ -219,15 +231,15 @@ def _forward(runtime: AgentRuntime, request: Request, session: str) -> requests.
 
 
 def app(environ: dict, start_response):
-    """POST /runtimes/<url-encoded runtime ARN>/invocations[?qualifier=DEFAULT]."""
+    """POST /runtimes/<url-encoded runtime ARN>/invocations[?qualifier=<endpoint name>]."""
     request = Request(environ)
-    runtime = _find_runtime(request)
+    runtime, endpoint = _find_endpoint(request)
     session = request.headers.get(SESSION_HEADER, "")
     if len(session) < MIN_SESSION_ID:
         raise ValidationException(
             f"{SESSION_HEADER} must be at least {MIN_SESSION_ID} characters long."
         )
-    upstream = _forward(runtime, request, session)
+    upstream = _forward(runtime, endpoint, request, session)
 
     def relay():
         try:

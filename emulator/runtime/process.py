@@ -36,11 +36,11 @@ def log_group(runtime_id: str, endpoint: str = "DEFAULT") -> str:
 
 
 class RuntimeLog:
-    """One log stream per agent process, in (moto's) CloudWatch Logs."""
+    """One log stream per agent process, in (moto's) CloudWatch Logs, under its endpoint's group."""
 
-    def __init__(self, account: str, region: str, runtime_id: str):
+    def __init__(self, account: str, region: str, runtime_id: str, endpoint: str = "DEFAULT"):
         self.logs = logs_backends[account][region]
-        self.group = log_group(runtime_id)
+        self.group = log_group(runtime_id, endpoint)
         self.stream = f"{time.strftime('%Y/%m/%d')}/[runtime-logs]{uuid.uuid4()}"
         if self.group not in self.logs.groups:
             self.logs.create_log_group(self.group, tags={})

@@ -43,20 +43,50 @@ class RuntimeControlResponse(ModelResponse):
         )
 
     def list_agent_runtimes(self) -> ActionResult:
-        runtimes = [r.describe() for r in list(self.backend.runtimes.values())]
+        runtimes = [r.summary() for r in list(self.backend.runtimes.values())]
         return self.paginated(runtimes, "agentRuntimes", lambda r: r["agentRuntimeId"])
 
     def list_agent_runtime_versions(self) -> ActionResult:
         runtime = self.backend.get_agent_runtime(self._get_param("agentRuntimeId"))
-        versions = [runtime.describe(v) for v in sorted(runtime.versions, key=int, reverse=True)]
+        versions = [runtime.summary(v) for v in sorted(runtime.versions, key=int, reverse=True)]
         return self.paginated(versions, "agentRuntimes", lambda r: r["agentRuntimeVersion"])
+
+    def create_agent_runtime_endpoint(self) -> ActionResult:
+        runtime_id = self._get_param("agentRuntimeId")
+        endpoint = self.backend.create_agent_runtime_endpoint(
+            runtime_id,
+            self._get_param("name"),
+            self._get_param("agentRuntimeVersion"),
+            self._get_param("description"),
+        )
+        described = endpoint.describe()
+        return ActionResult(
+            described | {"agentRuntimeId": runtime_id, "endpointName": endpoint.name}
+        )
 
     def get_agent_runtime_endpoint(self) -> ActionResult:
         runtime = self.backend.get_agent_runtime(self._get_param("agentRuntimeId"))
-        return ActionResult(runtime.endpoint(self._get_param("endpointName")))
+        return ActionResult(runtime.endpoint(self._get_param("endpointName")).describe())
+
+    def update_agent_runtime_endpoint(self) -> ActionResult:
+        endpoint = self.backend.update_agent_runtime_endpoint(
+            self._get_param("agentRuntimeId"),
+            self._get_param("endpointName"),
+            self._get_param("agentRuntimeVersion"),
+            self._get_param("description"),
+        )
+        return ActionResult(endpoint.describe())
 
     def list_agent_runtime_endpoints(self) -> ActionResult:
         runtime = self.backend.get_agent_runtime(self._get_param("agentRuntimeId"))
-        return self.paginated(
-            [runtime.endpoint("DEFAULT")], "runtimeEndpoints", lambda e: e["name"]
+        endpoints = [e.describe() for e in list(runtime.endpoints.values())]
+        return self.paginated(endpoints, "runtimeEndpoints", lambda e: e["name"])
+
+    def delete_agent_runtime_endpoint(self) -> ActionResult:
+        runtime_id = self._get_param("agentRuntimeId")
+        endpoint = self.backend.delete_agent_runtime_endpoint(
+            runtime_id, self._get_param("endpointName")
+        )
+        return ActionResult(
+            {"status": endpoint.status, "agentRuntimeId": runtime_id, "endpointName": endpoint.name}
         )
