@@ -30,9 +30,9 @@ def emulator_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def time_machine(tmp_path):
-    """An emulator of the test's own whose clock reads the offset in a file (libfaketime),
-    and a way to move it."""
+def clocked_emulator(tmp_path):
+    """An emulator of the test's own whose clock reads the offset in a file (libfaketime):
+    its URL, and a way to move its clock ("+301": five minutes and a second later)."""
     require_debian_package(bool(LIBFAKETIME), "faketime")
     offset = tmp_path / "clock-offset"
     offset.write_text("+0\n")
@@ -43,13 +43,20 @@ def time_machine(tmp_path):
         "FAKETIME_NO_CACHE": "1",
     }
     process, url = start_emulator_process(env)
+    yield url, lambda later: offset.write_text(f"{later}\n")
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def time_machine(clocked_emulator):
+    """The clocked emulator as boto3 clients see it, and the way to move its clock."""
+    url, move = clocked_emulator
 
     def client(service: str):
         return boto3.client(service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS)
 
-    yield client, lambda later: offset.write_text(f"{later}\n")
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=10)
+    return client, move
 
 
 @pytest.fixture(scope="session")

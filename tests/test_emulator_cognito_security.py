@@ -4,10 +4,7 @@ Scopes a refresh cannot widen, userInfo bound to the domain's own pool, PKCE wit
 only, and authorization codes that expire (on an emulator whose clock the test moves).
 """
 
-import glob
-import os
 import re
-import signal
 import uuid
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -17,11 +14,10 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.support import client, require_debian_package, start_emulator_process
+from tests.support import client
 
 CALLBACK = "http://127.0.0.1:1/callback"
 PASSWORD = "Passw0rd!=*"
-LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 
 
 def hosted_pool(url: str, username: str = "dana", email: str = "dana@example.com") -> dict:
@@ -241,24 +237,6 @@ def test_s256_still_works_end_to_end(pool):
 
 
 # Authorization codes expire after five minutes, on an emulator whose clock moves
-
-
-@pytest.fixture
-def clocked_emulator(tmp_path):
-    """An emulator whose clock reads the offset in a file, and a way to move it."""
-    require_debian_package(bool(LIBFAKETIME), "faketime")
-    offset = tmp_path / "clock-offset"
-    offset.write_text("+0\n")
-    env = {
-        **os.environ,
-        "LD_PRELOAD": LIBFAKETIME[0],
-        "FAKETIME_TIMESTAMP_FILE": str(offset),
-        "FAKETIME_NO_CACHE": "1",
-    }
-    process, url = start_emulator_process(env)
-    yield url, lambda later: offset.write_text(f"{later}\n")
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=10)
 
 
 def test_an_expired_authorization_code_is_an_invalid_grant(clocked_emulator):
