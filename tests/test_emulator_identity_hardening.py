@@ -282,7 +282,7 @@ def test_an_unsigned_token_with_a_mistyped_claim_is_refused_as_401(
 # 3. Authorization sessions end
 
 
-def test_an_authorization_session_is_dropped_after_ten_minutes(time_machine):
+def test_an_expired_authorization_session_fails_then_is_dropped(time_machine):
     make_client, move_clock = time_machine
     outbound = _outbound(make_client("sts").meta.endpoint_url)
     started = _start(outbound)
@@ -303,7 +303,9 @@ def test_an_authorization_session_is_dropped_after_ten_minutes(time_machine):
         )
 
     assert poll_session()["sessionStatus"] == "IN_PROGRESS"
-    move_clock("+11m")
+    move_clock("+11m")  # expired: the poller hears FAILED and stops
+    assert poll_session()["sessionStatus"] == "FAILED"
+    move_clock("+21m")  # a lifetime later: forgotten
     with pytest.raises(ClientError) as error:
         poll_session()
     assert error_of(error) == ("ValidationException", 400)

@@ -5,6 +5,7 @@ call `TokenVault` directly, so each rule is one fast test.
 """
 
 import hashlib
+import time
 
 import pytest
 
@@ -122,7 +123,7 @@ def test_a_session_cannot_bind_before_the_user_consented(vault):
 def test_an_expired_session_cannot_bind_and_reports_failed(vault):
     uri = ask(vault, owner())["sessionUri"]
     consented(vault, uri)
-    vault.sessions[uri].expires = 0
+    vault.sessions[uri].expires = time.time() - 1  # expired a second ago
     with pytest.raises(AccessDeniedException, match=EXPIRED_SESSION):
         vault.complete(uri, {"userToken": ALICE_JWT}, sha256)
     assert ask(vault, owner(), session_uri=uri)["sessionStatus"] == "FAILED"

@@ -91,6 +91,11 @@ class AuthorizationSession:
     def expired(self) -> bool:
         return self.expires < time.time()
 
+    @property
+    def forgotten(self) -> bool:
+        """Expired for a lifetime more: long enough for a poller to have heard FAILED."""
+        return self.expires + SESSION_LIFETIME < time.time()
+
     def answer(self) -> dict[str, str]:
         if self.status == "FAILED" or self.expired:
             return {"sessionUri": self.uri, "sessionStatus": "FAILED"}
@@ -209,17 +214,19 @@ class TokenVault:
         return session.answer()
 
     def _drop_expired(self) -> None:
-        """Forget sessions past their lifetime, so abandoned consents do not pile up.
+        """Forget abandoned sessions, so they do not pile up.
 
-        Called with the lock held, by every lookup: an expired session is as unknown as one
-        that never was."""
-        for uri in [uri for uri, session in self.sessions.items() if session.expired]:
+        Called with the lock held, by every lookup. An expired session answers FAILED to a
+        poll (the SDK's poller stops on it) for one lifetime more; then it is as unknown as
+        one that never was."""
+        for uri in [uri for uri, session in self.sessions.items() if session.forgotten]:
             del self.sessions[uri]
 
     def session_for_browser(self, uri: str) -> AuthorizationSession | None:
         with self.lock:
             self._drop_expired()
-            return self.sessions.get(uri)
+            session = self.sessions.get(uri)
+            return session if session and not session.expired else None
 
     def session_by_state(self, state: str) -> AuthorizationSession | None:
         with self.lock:
@@ -287,7 +294,7 @@ class TokenVault:
         with self.lock:
             self._drop_expired()
             session = self.sessions.get(session_uri)
-            if session is None or session.status != "AUTHORIZED":
+            if session is None or session.expired or session.status != "AUTHORIZED":
                 raise AccessDeniedException(EXPIRED_SESSION)
             owner = session.token_owner
             if "userId" in user_identifier:
