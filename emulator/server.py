@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from emulator import bedrock, identity, runtime, site, trace
+from emulator import bedrock, identity, runtime, site, sts, trace
 from emulator.cognito import discovery, patches
 from emulator.cognito import routes as hosted_ui
 from emulator.endpoints import (
@@ -174,6 +174,7 @@ def serve(port: int = 0) -> None:
     """Serve until SIGTERM/SIGINT; print ``READY <url>`` once the socket accepts connections."""
     _log_to_stderr()
     patches.install()  # refuses a moto it does not fit, before anything is served
+    sts.install()
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
     site.base_url = f"http://{HOST}:{server.server_port}"
     signal.signal(signal.SIGTERM, _stop)

@@ -41,26 +41,48 @@ METHOD_MISMATCH = (
     "Authorization method mismatch. The agent is configured for a different authorization "
     "method than what was used in your request (OAuth or SigV4)."
 )
+# Seconds an identity provider has to answer for its discovery document or JWKS (our
+# choice: AWS documents none); a slower one is a 401, as an unreachable one is.
+DISCOVERY_TIMEOUT = 2.0
 
 
 class _Discovery:
-    """Discovery documents and JWKS clients, fetched once per discovery URL."""
+    """Discovery documents and JWKS clients, fetched once per discovery URL.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    Each URL has a lock of its own, so a slow or dead identity provider stalls only the
+    runtimes that name it; waiting for another caller's fetch is bounded by the same
+    timeout as fetching, and a failed fetch is not cached, so the next call tries again.
+    """
+
+    def __init__(self, timeout: float = DISCOVERY_TIMEOUT) -> None:
+        self._timeout = timeout
+        self._locks_guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
         self._cache: dict[str, tuple[str, jwt.PyJWKClient]] = {}
 
     def get(self, discovery_url: str) -> tuple[str, jwt.PyJWKClient]:
-        with self._lock:
+        if (found := self._cache.get(discovery_url)) is not None:
+            return found
+        with self._locks_guard:
+            lock = self._locks.setdefault(discovery_url, threading.Lock())
+        if not lock.acquire(timeout=self._timeout):
+            raise requests.Timeout(f"{discovery_url} did not answer within {self._timeout} s")
+        try:
             if discovery_url not in self._cache:
-                answer = requests.get(discovery_url, timeout=10)
-                answer.raise_for_status()
-                document = answer.json()
-                self._cache[discovery_url] = (
-                    document["issuer"],
-                    jwt.PyJWKClient(document["jwks_uri"], timeout=10),
-                )
+                self._cache[discovery_url] = self._fetch(discovery_url)
             return self._cache[discovery_url]
+        finally:
+            lock.release()
+
+    def _fetch(self, discovery_url: str) -> tuple[str, jwt.PyJWKClient]:
+        answer = requests.get(discovery_url, timeout=self._timeout)
+        answer.raise_for_status()
+        document = answer.json()
+        issuer = document.get("issuer") if isinstance(document, dict) else None
+        jwks_uri = document.get("jwks_uri") if isinstance(document, dict) else None
+        if not isinstance(issuer, str) or not isinstance(jwks_uri, str):
+            raise ValueError(f"{discovery_url} names no issuer and jwks_uri")
+        return issuer, jwt.PyJWKClient(jwks_uri, timeout=self._timeout)
 
 
 _discovery = _Discovery()
