@@ -20,12 +20,16 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+from moto.core.utils import get_service_model
 from werkzeug.wrappers import Request, Response
 
 from emulator.exceptions import ValidationException
+from emulator.service import validate
 from emulator.wsgi import json_response
 
 PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<operation>converse|converse-stream)$")
+_MODEL = get_service_model("bedrock-runtime")
+_OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream"}
 NO_TOOLS_ANSWER = (
     "I am the local backend's scripted stand-in for a Bedrock model, not a language model: "
     "I call the first tool I am offered and repeat its result."
@@ -92,16 +96,28 @@ def _stream(content: list[dict[str, Any]], stop: str, usage: dict[str, int]) -> 
     yield _frame("metadata", {"usage": usage, "metrics": {"latencyMs": latency}})
 
 
+def _checked(request: Request, match: re.Match) -> dict[str, Any]:
+    """The request's body, checked against Bedrock's model as the service checks it, so
+    that `reply` reads only the types the model allows."""
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError as error:  # not JSON, or not UTF-8
+        raise ValidationException("The request body is not valid JSON.") from error
+    if not isinstance(body, dict):
+        raise ValidationException("The request body must be a JSON object.")
+    operation = _OPERATIONS[match["operation"]]
+    validate({**body, "modelId": match["model"]}, _MODEL.operation_model(operation).input_shape)
+    return body
+
+
 def app(environ: dict, start_response):
     """POST /model/<modelId>/converse[-stream] for any model id."""
     request = Request(environ)
     match = PATH.match(request.path)
-    try:
-        body = json.loads(request.get_data() or b"{}")
-        messages = body["messages"]
-    except (ValueError, KeyError):
-        messages = None
-    if match is None or request.method != "POST" or not messages:
+    if match is None or request.method != "POST":
+        raise ValidationException("A Converse request is a POST to /model/<modelId>/converse.")
+    body = _checked(request, match)
+    if not body.get("messages"):
         raise ValidationException("A Converse request needs messages.")
     content, stop = reply(body)
     usage = _usage(body, content)

@@ -11,6 +11,7 @@ answers any other exception, a bug of ours, as a 500 after logging its traceback
 import json
 import logging
 import uuid
+from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Response
 
@@ -44,6 +45,10 @@ class AwsError(Exception):
         return Response(body, status=status, headers=headers)
 
 
+class SerializationException(AwsError, status=400):
+    """A JSON-protocol body that is not a JSON object of the model's types (AWS's Coral)."""
+
+
 class ValidationException(AwsError, status=400):
     """The request breaks the operation's model or one of the service's rules."""
 
@@ -58,6 +63,27 @@ class AccessDeniedException(AwsError, status=403):
 
 class ResourceNotFoundException(AwsError, status=404):
     """No resource of that name, id or ARN in this account and region."""
+
+
+class UnknownOperationException(AwsError, status=404):
+    """A path under a service's prefix that names none of its operations."""
+
+
+class MalformedXML(AwsError, status=400):
+    """S3: a request body that is not well-formed XML, answered in S3's XML shape."""
+
+    def serialized(self) -> Serialized:
+        request_id = str(uuid.uuid4())
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
+            f"<Code>{self.code}</Code><Message>{escape(self.message)}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
+        return (
+            self.status,
+            {"Content-Type": "application/xml", "x-amz-request-id": request_id},
+            body,
+        )
 
 
 class ConflictException(AwsError, status=409):

@@ -7,6 +7,8 @@ errors in one place: an `AwsError` in AWS's shape, anything else (a bug of ours)
 after its traceback is logged.
 """
 
+import io
+import json
 import logging
 import os
 import re
@@ -16,13 +18,17 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from xml.parsers.expat import ExpatError
 
+from botocore.validate import ParamValidator, ValidationErrors
+from moto.core.utils import get_service_model
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
 )
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Request
 
 from emulator import bedrock, identity, runtime, site, sts, trace
 from emulator.cognito import discovery, patches
@@ -37,7 +43,13 @@ from emulator.endpoints import (
     STATS_PATH,
     TRACE_PATH,
 )
-from emulator.exceptions import AwsError, internal_error, log
+from emulator.exceptions import (
+    AwsError,
+    MalformedXML,
+    SerializationException,
+    internal_error,
+    log,
+)
 from emulator.identity import browser
 from emulator.wsgi import WSGIApp, json_response
 
@@ -143,8 +155,54 @@ def answered(handler: WSGIApp) -> WSGIApp:
     return guarded
 
 
+# JSON-protocol services moto serves to the workshop, by their X-Amz-Target prefix.
+JSON_PROTOCOL = {"AWSCognitoIdentityProviderService": "cognito-idp"}
+
+
+class _TypeErrors(ValidationErrors):
+    def report(self, name, reason, **kwargs) -> None:
+        """Only a member of the wrong JSON type: moto answers the rest as the service does."""
+        if reason == "invalid type":
+            super().report(name, reason, **kwargs)
+
+
+def _check_json_protocol(environ: dict) -> None:
+    """A body moto would crash on (not UTF-8, not JSON, not an object, a member of the
+    wrong type) refused as AWS refuses it; the body is put back for moto to read."""
+    service, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+    model = get_service_model(JSON_PROTOCOL[service]) if service in JSON_PROTOCOL else None
+    if model is None or operation not in model.operation_names:
+        return
+    body = Request(environ).get_data()
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError as error:  # not JSON, or not UTF-8
+        raise SerializationException("The request body is not valid JSON.") from error
+    if not isinstance(params, dict):
+        raise SerializationException("The request body must be a JSON object.")
+    errors = _TypeErrors()
+    ParamValidator()._validate(params, model.operation_model(operation).input_shape, errors, "")
+    if errors.has_errors():
+        raise SerializationException(errors.generate_report())
+
+
+def _to_moto(moto_app: WSGIApp) -> WSGIApp:
+    def checked(environ: dict, start_response):
+        _check_json_protocol(environ)
+        try:
+            return moto_app(environ, start_response)
+        except ExpatError as error:  # moto's S3 parses the request's XML, unguarded
+            raise MalformedXML(
+                "The XML you provided was not well-formed or did not validate against our "
+                "published schema."
+            ) from error
+
+    return checked
+
+
 def build_app() -> WSGIApp:
-    moto_app = DomainDispatcherApplication(create_backend_app)
+    moto_app = answered(_to_moto(DomainDispatcherApplication(create_backend_app)))
     routes = [(matches, answered(handler)) for matches, handler in ROUTES]
 
     def dispatch(environ: dict, start_response):

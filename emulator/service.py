@@ -26,6 +26,7 @@ from emulator.exceptions import (
     AwsError,
     NotImplementedByThisBackend,
     Serialized,
+    UnknownOperationException,
     ValidationException,
 )
 
@@ -88,6 +89,17 @@ def _matches(pattern: str, value: str) -> bool:
         return True
 
 
+def validate(params: dict[str, Any], shape) -> None:
+    """A server's answer to parameters that break the model: one ValidationException naming
+    every problem, as AWS's JSON services answer."""
+    report = ServerValidator().validate(params, shape)
+    if report.has_errors():
+        problems = report.generate_report().splitlines()
+        raise ValidationException(
+            f"{len(problems)} validation error(s) detected: " + "; ".join(problems)
+        )
+
+
 DEFAULT_PAGE = 10
 
 
@@ -117,6 +129,14 @@ class ModelResponse(BaseResponse):
         super().__init__(service_name=self.SERVICE)
         self.automated_parameter_parsing = True
 
+    def setup_class(self, request, full_url, headers, use_raw_body=False) -> None:
+        """moto decodes the body as UTF-8 before anything checks it: bytes that are not
+        UTF-8 are the caller's error, not a 500."""
+        try:
+            super().setup_class(request, full_url, headers, use_raw_body)
+        except UnicodeDecodeError as error:
+            raise ValidationException("The request body is not valid UTF-8.") from error
+
     def parse_parameters(self, request) -> None:
         """moto's parser takes any body for a JSON object and fails inside on one that is
         not (a list, a string): the caller's error, answered as one rather than a 500."""
@@ -134,19 +154,12 @@ class ModelResponse(BaseResponse):
 
     def _validate(self) -> None:
         action = self._get_action()
-        if not action or not hasattr(self, camelcase_to_underscores(action)):
-            raise NotImplementedByThisBackend(
-                f"The local backend does not implement {action or self.method + ' ' + self.path}."
-            )
+        if not action:
+            raise UnknownOperationException(f"No operation at {self.method} {self.path}.")
+        if not hasattr(self, camelcase_to_underscores(action)):
+            raise NotImplementedByThisBackend(f"The local backend does not implement {action}.")
         operation = get_service_model(self.SERVICE).operation_model(action)
-        report = ServerValidator().validate(
-            self._as_sent(operation.input_shape), operation.input_shape
-        )
-        if report.has_errors():
-            problems = report.generate_report().splitlines()
-            raise ValidationException(
-                f"{len(problems)} validation error(s) detected: " + "; ".join(problems)
-            )
+        validate(self._as_sent(operation.input_shape), operation.input_shape)
 
     def _as_sent(self, shape) -> dict[str, Any]:
         """The parameters with the body's members as the caller sent them: moto's parser
