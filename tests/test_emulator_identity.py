@@ -163,7 +163,18 @@ def test_oauth2_provider_lifecycle_through_the_sdk(sdk):
                 }
             },
         ),
-        ("OktaOauth2", {"includedOauth2ProviderConfig": {"clientId": "c", "clientSecret": SECRET}}),
+        (
+            "OktaOauth2",
+            {
+                "includedOauth2ProviderConfig": {
+                    "clientId": "c",
+                    "clientSecret": SECRET,
+                    "issuer": "https://example.okta.com",
+                    "authorizationEndpoint": "https://example.okta.com/oauth2/v1/authorize",
+                    "tokenEndpoint": "https://example.okta.com/oauth2/v1/token",
+                }
+            },
+        ),
     ],
     ids=lambda value: value if isinstance(value, str) else next(iter(value)),
 )

@@ -391,3 +391,39 @@ def test_m2m_on_a_vendor_provider_is_a_validation_error(outbound, vendor):
         )
     assert error_of(error) == ("ValidationException", 400)
     assert "M2M" in error.value.response["Error"]["Message"]
+
+
+def test_an_included_vendor_names_the_servers_it_was_given(outbound):
+    control = client(outbound["url"], "bedrock-agentcore-control")
+    servers = {
+        "issuer": "https://example.okta.com",
+        "authorizationEndpoint": "https://example.okta.com/oauth2/v1/authorize",
+        "tokenEndpoint": "https://example.okta.com/oauth2/v1/token",
+    }
+    config = {"clientId": "the-app", "clientSecret": "s3cret", **servers}
+    name = f"okta-{uuid.uuid4().hex[:8]}"
+    control.create_oauth2_credential_provider(
+        name=name,
+        credentialProviderVendor="OktaOauth2",
+        oauth2ProviderConfigInput={"includedOauth2ProviderConfig": config},
+    )
+    output = control.get_oauth2_credential_provider(name=name)["oauth2ProviderConfigOutput"]
+    assert output["includedOauth2ProviderConfig"]["oauthDiscovery"] == {
+        "authorizationServerMetadata": servers
+    }
+
+
+def test_an_included_vendor_without_its_servers_is_a_validation_error(outbound):
+    control = client(outbound["url"], "bedrock-agentcore-control")
+    with pytest.raises(ClientError) as error:
+        control.create_oauth2_credential_provider(
+            name=f"auth0-{uuid.uuid4().hex[:8]}",
+            credentialProviderVendor="Auth0Oauth2",
+            oauth2ProviderConfigInput={
+                "includedOauth2ProviderConfig": {"clientId": "a", "clientSecret": "s"}
+            },
+        )
+    assert error_of(error) == ("ValidationException", 400)
+    assert (
+        "issuer, authorizationEndpoint, tokenEndpoint" in error.value.response["Error"]["Message"]
+    )

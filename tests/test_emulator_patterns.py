@@ -1,6 +1,7 @@
-"""ARNs, ids and names as AWS issues them: every string the local backend answers matches
-the pattern botocore's model gives its member (the `acps` credential-provider ARNs, the
-workload-identity ARNs, the Secrets Manager ARNs, the runtime's ARN and id, …)."""
+"""Answers shaped as AWS's: every member the model requires is there (list items too), and
+every string matches the pattern botocore's model gives its member (the `acps`
+credential-provider ARNs, the workload-identity ARNs, the Secrets Manager ARNs, the
+runtime's ARN and id, …)."""
 
 import re
 from typing import Any
@@ -14,11 +15,12 @@ CONTROL = botocore.session.get_session().get_service_model("bedrock-agentcore-co
 
 
 def violations(shape, value: Any, path: str = "") -> list[str]:
-    """Where ``value`` breaks the patterns of ``shape``'s string members."""
+    """Where ``value`` breaks ``shape``: a required member missing, a pattern not matched."""
     if shape.type_name == "string" and (pattern := shape.metadata.get("pattern")):
         return [] if re.fullmatch(pattern, value) else [f"{path}={value!r} !~ {pattern}"]
     if shape.type_name == "structure" and isinstance(value, dict):
-        return [
+        missing = [f"{path}.{name} missing" for name in shape.required_members if name not in value]
+        return missing + [
             problem
             for name, member in shape.members.items()
             if name in value
@@ -39,7 +41,7 @@ def control(emulator_url):
     return client(emulator_url, "bedrock-agentcore-control")
 
 
-def test_identity_answers_match_the_models_patterns(control, idp):
+def test_identity_answers_have_the_models_members_and_patterns(control, idp):
     pool = idp.create_user_pool(PoolName="patterns")["UserPool"]["Id"]
     discovery = f"{idp.meta.endpoint_url}/{pool}/.well-known/openid-configuration"
     custom = {"oauthDiscovery": {"discoveryUrl": discovery}, "clientId": "c", "clientSecret": "s"}
@@ -65,12 +67,17 @@ def test_identity_answers_match_the_models_patterns(control, idp):
     problems += answer(control, "GetApiKeyCredentialProvider", name="patterns-key")
     for name in ("patterns-custom", "patterns-google"):
         problems += answer(control, "GetOauth2CredentialProvider", name=name)
-    for operation in ("ListWorkloadIdentities", "ListOauth2CredentialProviders", "GetTokenVault"):
+    for operation in (
+        "ListWorkloadIdentities",
+        "ListOauth2CredentialProviders",
+        "ListApiKeyCredentialProviders",
+        "GetTokenVault",
+    ):
         problems += answer(control, operation)
     assert not problems
 
 
-def test_a_runtimes_answers_match_the_models_patterns(deployment, emulator_url):
+def test_a_runtimes_answers_have_the_models_members_and_patterns(deployment, emulator_url):
     agent = deployment[3]
     control = client(emulator_url, "bedrock-agentcore-control")
     problems = answer(control, "GetAgentRuntime", agentRuntimeId=agent.id)

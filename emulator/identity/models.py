@@ -41,6 +41,7 @@ DEDICATED_CONFIG_KEYS = {
     "LinkedinOauth2": "linkedinOauth2ProviderConfig",
 }
 INCLUDED_CONFIG_KEY = "includedOauth2ProviderConfig"
+INCLUDED_SERVER_MEMBERS = ("issuer", "authorizationEndpoint", "tokenEndpoint")
 # The public authorization servers of the vendors with a config key of their own, as
 # AWS answers them in oauth2ProviderConfigOutput (the model requires the metadata). A
 # Microsoft tenant is named in the config ("common" if not).
@@ -287,6 +288,13 @@ class IdentityBackend(BaseBackend):
                 "tokenEndpoint": token,
             }
             config = {**config, "oauthDiscovery": {"authorizationServerMetadata": metadata}}
+        elif given == INCLUDED_CONFIG_KEY:
+            missing = [k for k in INCLUDED_SERVER_MEMBERS if not isinstance(config.get(k), str)]
+            if missing:
+                raise ValidationException(
+                    f"The local backend does not know {vendor}'s servers: give "
+                    f"{', '.join(missing)} in {INCLUDED_CONFIG_KEY}."
+                )
         return given, config
 
     def create_oauth2_credential_provider(
