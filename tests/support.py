@@ -96,6 +96,30 @@ def machine_client(cognito, pool_id: str, scopes: list[str]) -> dict:
     )["UserPoolClient"]
 
 
+def web_client(cognito, pool_id: str, callback: str) -> dict:
+    """A confidential app client for the hosted UI's authorization-code flow."""
+    return cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="web",
+        GenerateSecret=True,
+        CallbackURLs=[callback],
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "profile", "email"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        SupportedIdentityProviders=["COGNITO"],
+    )["UserPoolClient"]
+
+
+def process_alive(pid: int) -> bool:
+    """Is ``pid`` running? A zombie has exited, only not been reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[1][0] != "Z"
+
+
 def custom_provider(url: str, discovery_url: str, app_client: dict, prefix: str) -> dict:
     """A CustomOauth2 credential provider (a fresh name) for ``app_client``; AWS's answer."""
     return client(url, "bedrock-agentcore-control").create_oauth2_credential_provider(

@@ -14,7 +14,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.support import client
+from tests.support import client, web_client
 
 CALLBACK = "http://127.0.0.1:1/callback"
 PASSWORD = "Passw0rd!=*"
@@ -26,16 +26,7 @@ def hosted_pool(url: str, username: str = "dana", email: str = "dana@example.com
     pool_id = cognito.create_user_pool(PoolName=f"sec-{uuid.uuid4().hex[:8]}")["UserPool"]["Id"]
     domain = f"sec-{uuid.uuid4().hex[:8]}"
     cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
-    app_client = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName="web",
-        GenerateSecret=True,
-        CallbackURLs=[CALLBACK],
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid", "profile", "email"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        SupportedIdentityProviders=["COGNITO"],
-    )["UserPoolClient"]
+    app_client = web_client(cognito, pool_id, CALLBACK)
     cognito.admin_create_user(
         UserPoolId=pool_id,
         Username=username,

@@ -10,7 +10,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.support import client, machine_client
+from tests.support import client, machine_client, web_client
 
 CALLBACK = "http://127.0.0.1:1/callback"
 PASSWORD = "Passw0rd!=*"
@@ -22,16 +22,7 @@ def pool(emulator_url):
     pool_id = cognito.create_user_pool(PoolName="hosted")["UserPool"]["Id"]
     domain = f"hosted-{uuid.uuid4().hex[:8]}"
     cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
-    app_client = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName="web",
-        GenerateSecret=True,
-        CallbackURLs=[CALLBACK],
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid", "profile", "email"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        SupportedIdentityProviders=["COGNITO"],
-    )["UserPoolClient"]
+    app_client = web_client(cognito, pool_id, CALLBACK)
     machine = machine_client(cognito, pool_id, ["api/read"])
     cognito.admin_create_user(UserPoolId=pool_id, Username="carol")
     cognito.admin_set_user_password(

@@ -2,7 +2,6 @@
 bearer token (and boto3 SigV4) for invocations, a test agent that reports its context."""
 
 import json
-import os
 import re
 import signal
 import time
@@ -21,21 +20,13 @@ from tests.support import (
     invoke_with_bearer,
     listed,
     pool_with_user,
+    process_alive,
     quickstart_authorizer,
     signed_with_motos_published_key,
     start_emulator_process,
     upload_agent,
     with_tampered_payload,
 )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited, only not been reaped
-        return stat.read().split(") ")[1][0] != "Z"
 
 
 def _agent_pid(url: str, runtime: dict) -> int:
@@ -328,12 +319,12 @@ def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, con
     runtime = create_runtime(emulator_url, context_code)
     pid = _agent_pid(emulator_url, runtime)
     control = client(emulator_url, "bedrock-agentcore-control")
-    assert _alive(pid)
+    assert process_alive(pid)
     assert (
         control.delete_agent_runtime(agentRuntimeId=runtime["agentRuntimeId"])["status"]
         == "DELETING"
     )
-    assert not _alive(pid)
+    assert not process_alive(pid)
     for call in (
         lambda: control.get_agent_runtime(agentRuntimeId=runtime["agentRuntimeId"]),
         lambda: control.get_workload_identity(name=runtime["agentRuntimeId"]),
@@ -347,11 +338,11 @@ def test_stopping_the_emulator_stops_every_agent():
     process, url = start_emulator_process()
     try:
         pid = _agent_pid(url, create_runtime(url, upload_agent(url, "context_agent")))
-        assert _alive(pid)
+        assert process_alive(pid)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
-    assert not _alive(pid)
+    assert not process_alive(pid)
 
 
 def test_agents_leave_when_the_emulator_is_killed():
@@ -360,6 +351,6 @@ def test_agents_leave_when_the_emulator_is_killed():
     process.kill()
     process.wait(timeout=10)
     deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _alive(pid)
+    assert not process_alive(pid)

@@ -19,7 +19,7 @@ from moto.core.utils import camelcase_to_underscores
 
 from emulator.runtime import PREFIX
 from emulator.runtime.responses import RuntimeControlResponse
-from tests.support import REGION, client, create_runtime, error_of, upload_agent
+from tests.support import REGION, client, create_runtime, error_of, process_alive, upload_agent
 
 QUICK = WaitConfig(max_wait=60, poll_interval=1)
 ENDPOINT_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/{}/runtime-endpoint/{}"
@@ -68,20 +68,11 @@ def _invoke(url: str, runtime: dict, qualifier: str | None = None, payload: dict
     return json.loads(answer["response"].read())
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited, only not been reaped
-        return stat.read().split(") ")[1][0] != "Z"
-
-
 def _gone(pid: int) -> bool:
     deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return not _alive(pid)
+    return not process_alive(pid)
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +251,7 @@ def test_a_runtime_is_deleted_only_once_its_endpoints_are(emulator_url, context_
     )
     assert (deleted["status"], deleted["endpointName"]) == ("DELETING", "blocking")
     assert _gone(endpoint_pid)
-    assert _alive(default_pid)
+    assert process_alive(default_pid)
     with pytest.raises(ClientError) as error:
         _invoke(emulator_url, runtime, "blocking")
     assert error_of(error) == ("ResourceNotFoundException", 404)
@@ -336,7 +327,7 @@ def test_a_killed_agent_is_replaced_on_the_next_invocation(emulator_url, context
     assert _gone(pid)
     fresh = _invoke(emulator_url, runtime)["pid"]
     assert fresh != pid
-    assert _alive(fresh)
+    assert process_alive(fresh)
     assert _invoke(emulator_url, runtime)["pid"] == fresh
 
 

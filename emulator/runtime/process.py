@@ -112,7 +112,16 @@ class AgentProcess:
         raise LaunchFailed(f"The agent did not become healthy. Its output:\n{output}")
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        """Running, and not on its way out. A killed agent's main thread shows as a zombie
+        while its other threads still hold its socket, and it cannot be reaped until they
+        are gone: a request sent then is refused or reset."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        except OSError:  # no /proc (macOS): what poll() says is all there is
+            return True
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
     def stop(self) -> None:
         if self.process.poll() is None:
