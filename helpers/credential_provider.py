@@ -31,12 +31,12 @@ def ensure_credential_provider(
     backend: Backend, state: WorkshopState, pools: CognitoSetup
 ) -> CredentialProvider:
     """The quickstart's `CustomOauth2` provider for the identity pool, its callback registered."""
+    identity = pools.identity
     name = f"{PROVIDER_NAME}-{state.suffix}"
-    if state.get("credential_provider") is None:
-        create_custom_provider(backend, name, pools.identity.discovery_url, pools.identity)
-        state.record("credential_provider", Kind.CREDENTIAL_PROVIDER, name=name)
-    created = recorded_credential_provider(backend, state)
-    register_callback_url(backend, pools.identity, created.callback_url)
+    created = ensure_custom_provider(
+        backend, state, "credential_provider", name, identity.discovery_url, identity
+    )
+    register_callback_url(backend, identity, created.callback_url)
     return created
 
 
@@ -63,6 +63,22 @@ def create_custom_provider(
                 }
             },
         )
+
+
+def ensure_custom_provider(
+    backend: Backend,
+    state: WorkshopState,
+    key: str,
+    name: str,
+    discovery_url: str,
+    client: AppClient,
+    notebook: str = "04_credential_provider",
+) -> CredentialProvider:
+    """The `CustomOauth2` provider the ledger names ``key``, created for ``client`` if new."""
+    if state.get(key) is None:
+        create_custom_provider(backend, name, discovery_url, client)
+        state.record(key, Kind.CREDENTIAL_PROVIDER, name=name, notebook=notebook)
+    return recorded_credential_provider(backend, state, key, notebook)
 
 
 def recorded_credential_provider(

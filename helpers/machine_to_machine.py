@@ -15,7 +15,7 @@ from helpers.backend import Backend
 from helpers.cognito import CognitoSetup, Pool
 from helpers.credential_provider import (
     CredentialProvider,
-    create_custom_provider,
+    ensure_custom_provider,
     recorded_credential_provider,
 )
 from helpers.display import Shown, shown
@@ -118,10 +118,10 @@ def ensure_machine_provider(
 ) -> CredentialProvider:
     """A `CustomOauth2` provider for the machine client: the identity pool's discovery URL."""
     name = f"{PROVIDER_NAME}-{state.suffix}"
-    if state.get("machine_provider") is None:
-        create_custom_provider(backend, name, pools.identity.discovery_url, machine)
-        state.record("machine_provider", Kind.CREDENTIAL_PROVIDER, name=name, notebook=NOTEBOOK)
-    return recorded_machine_provider(backend, state)
+    discovery_url = pools.identity.discovery_url
+    return ensure_custom_provider(
+        backend, state, "machine_provider", name, discovery_url, machine, NOTEBOOK
+    )
 
 
 def recorded_machine_provider(backend: Backend, state: WorkshopState) -> CredentialProvider:

@@ -42,6 +42,7 @@ from helpers.state import Kind, WorkshopState
 ENTRY_POINT = "two_services_agent.py"
 AGENT_FILE = AGENT_DIR / ENTRY_POINT
 CALENDAR = "calendar"  # the pool's ledger keys: calendar_pool, calendar_client, …
+NOTEBOOK = "11_second_provider"
 PROVIDER_KEY, VENDOR_KEY = "calendar_provider", "vendor_provider"
 ROLE_KEY, RUNTIME_KEY = "services_execution_role", "services_runtime"
 POLICY_NAME = "AgentCoreTwoServicesAgent"
@@ -58,19 +59,12 @@ def ensure_calendar_provider(
     backend: Backend, state: WorkshopState, calendar: Pool
 ) -> CredentialProvider:
     """A second `CustomOauth2` provider, for the calendar, its callback registered there."""
-    if state.get(PROVIDER_KEY) is None:
-        name = f"CalendarProvider-{state.suffix}"
-        credential_provider.create_custom_provider(backend, name, calendar.discovery_url, calendar)
-        state.record(PROVIDER_KEY, Kind.CREDENTIAL_PROVIDER, name=name)
-    provider = recorded_calendar_provider(backend, state)
+    name = f"CalendarProvider-{state.suffix}"
+    provider = credential_provider.ensure_custom_provider(
+        backend, state, PROVIDER_KEY, name, calendar.discovery_url, calendar, NOTEBOOK
+    )
     credential_provider.register_callback_url(backend, calendar, provider.callback_url)
     return provider
-
-
-def recorded_calendar_provider(backend: Backend, state: WorkshopState) -> CredentialProvider:
-    return credential_provider.recorded_credential_provider(
-        backend, state, PROVIDER_KEY, "11_second_provider"
-    )
 
 
 def providers(backend: Backend, state: WorkshopState) -> Table:
@@ -96,9 +90,9 @@ def runtime_name(state: WorkshopState) -> str:
 def environment(state: WorkshopState, providers: list[CredentialProvider]) -> dict[str, str]:
     external, calendar = providers
     return {
-        "CREDENTIAL_PROVIDER_NAME": external.name,
+        settings.AGENT_CREDENTIAL_PROVIDER: external.name,
         CALENDAR_PROVIDER: calendar.name,
-        "CALLBACK_URL": workloads.session_binding_url(state),
+        settings.AGENT_CALLBACK_URL: workloads.session_binding_url(state),
     }
 
 
@@ -193,7 +187,6 @@ class Conversation:
     def consent(self, answer: dict[str, Any], user: Pool, service: str, interactive: bool) -> Any:
         """Consent to the link in ``answer``, if any, as ``user``: a fresh session-binding
         page, the card and panel (or the sign-in done in code), then the wait."""
-        self.stop()
         self.binding = consent.serve_session_binding(self.backend, self.binding_url, self.bearer)
         return widgets.consent_and_wait(
             self.backend,
