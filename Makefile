@@ -1,15 +1,29 @@
-# The workshop's commands. Each creates .venv (and reinstalls when pyproject.toml changes).
+# The workshop's commands. Each creates .venv (and reinstalls when pyproject.toml or the lock
+# changes) with the versions the tests passed with, pinned in requirements.lock.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+TOOLS := .tools
+# uv installs in seconds what pip takes a minute or two for. Without uv on the PATH, pip
+# fetches it into .tools; if that fails too, pip installs the workshop.
+FIND_UV = uv=$$(command -v uv || echo $(TOOLS)/bin/uv); [ -x "$$uv" ] || \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+	--target $(TOOLS) uv >/dev/null 2>&1
 
-.PHONY: run test lab bench clean
+.PHONY: run test lab bench lock clean
 
-$(INSTALLED): pyproject.toml
-	@echo "Installing the workshop into .venv (the first time: 1-2 minutes)..."
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+$(INSTALLED): pyproject.toml requirements.lock
+	@echo "Installing the workshop into $(VENV) (versions from requirements.lock)..."
+	@$(FIND_UV); if [ -x "$$uv" ]; then \
+		$$uv venv --quiet --seed --allow-existing --python $(PYTHON) $(VENV) && \
+		$$uv pip install --quiet --python $(BIN)/python -r requirements.lock -e . ; \
+	else \
+		echo "(uv is not available: installing with pip, which takes a minute or two)" && \
+		$(PYTHON) -m venv $(VENV) && \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+			-r requirements.lock -e . ; \
+	fi
 	@touch $@
 
 ## run: the whole workshop, headless, on the local backend (executed notebooks in runs/)
@@ -27,14 +41,17 @@ lab: $(INSTALLED)
 	$(BIN)/python -m helpers.cli.lab
 
 ## bench: speed of the local backend (create to READY, runtime overhead, consent round trip),
-## what recording the AWS calls costs, and the whole workshop's wall time (goal: under 40 s)
+## what recording the AWS calls costs, and the whole workshop's wall time (goal: under 40 s):
+## one table, and the same as JSON in runs/bench-<timestamp>.json (a few minutes)
 bench: $(INSTALLED)
-	$(BIN)/python -m benchmarks.runtime
-	$(BIN)/python -m benchmarks.consent
-	$(BIN)/python -m benchmarks.calls
-	$(BIN)/python -m benchmarks.workshop
+	$(BIN)/python -m benchmarks
+
+## lock: pin the newest versions pyproject.toml allows (then run make test before committing)
+lock:
+	@$(FIND_UV); $$uv pip compile --quiet --universal --python-version 3.11 --extra dev \
+		-o requirements.lock pyproject.toml
 
 ## clean: stop a background local backend, remove the venv and run outputs (keeps state)
 clean:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m helpers.backend stop; fi
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(TOOLS) runs .pytest_cache .ruff_cache *.egg-info

@@ -5,19 +5,20 @@ model and a request with a nested secret), then a real call with and without it;
 what the local backend's trace adds to each hop it keeps.
 """
 
-import json
 import statistics
 import time
 
 import boto3
 
 from benchmarks import local_workshop
+from benchmarks.figures import Figure, table
 from emulator.trace import Traces
 from helpers.backend import LOCAL_CREDENTIALS
 from helpers.calls import CallLog
 
 CALLS = 10_000
 REAL_CALLS = 200
+GOAL_US = 1000.0  # what the recorder may add to a call: under 1 ms
 
 
 class _Answer:
@@ -61,23 +62,32 @@ def _real_call_ms(client) -> float:
     return statistics.median(timings)
 
 
-def main() -> None:
+def measure() -> list[Figure]:
     with local_workshop("calls") as (url, be, _):
         bare = boto3.Session(region_name="us-east-1", **LOCAL_CREDENTIALS)
         plain = bare.client("sts", endpoint_url=url)
         recorded = be.client("sts")
         _real_call_ms(plain), _real_call_ms(recorded)  # warm-up
-        result = {
-            "recorder_us_per_call": round(_handler_cost(), 1),
-            "trace_us_per_hop": round(_trace_cost(), 1),
-            "sts_call_ms": {
-                "without_recorder_median": round(_real_call_ms(plain), 2),
-                "with_recorder_median": round(_real_call_ms(recorded), 2),
-            },
-            "calls": CALLS,
-            "real_calls": REAL_CALLS,
-        }
-    print(json.dumps(result, indent=2))
+        return [
+            Figure(
+                f"recorder per call, mean of {CALLS:,}", round(_handler_cost(), 1), "µs", GOAL_US
+            ),
+            Figure(f"trace per hop, mean of {CALLS:,}", round(_trace_cost(), 1), "µs"),
+            Figure(
+                f"STS call without recorder, median of {REAL_CALLS}",
+                round(_real_call_ms(plain), 2),
+                "ms",
+            ),
+            Figure(
+                f"STS call with recorder, median of {REAL_CALLS}",
+                round(_real_call_ms(recorded), 2),
+                "ms",
+            ),
+        ]
+
+
+def main() -> None:
+    print(table(measure()))
 
 
 if __name__ == "__main__":

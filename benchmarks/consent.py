@@ -5,17 +5,17 @@ code exchange, session binding, the next GetResourceOauth2Token), and how many H
 requests the browser side makes: medians over many round trips, in one run.
 """
 
-import json
 import statistics
 import time
 
 from benchmarks import local_workshop
+from benchmarks.figures import Figure, table
 from helpers import cognito, consent, credential_provider, workload_identity
 
 ROUND_TRIPS = 20
 
 
-def main() -> None:
+def measure() -> list[Figure]:
     with local_workshop("consent") as (_, be, ws):
         pools = cognito.ensure_pools(be, ws)
         provider = credential_provider.ensure_credential_provider(be, ws, pools)
@@ -46,16 +46,18 @@ def main() -> None:
                 requests_made.append(trip.requests)
         finally:
             binding.stop()
-    print(
-        json.dumps(
-            {
-                "consent_round_trip_ms": {"median": statistics.median(seconds) * 1000},
-                "browser_requests": {"median": statistics.median(requests_made)},
-                "round_trips": ROUND_TRIPS,
-            },
-            indent=2,
-        )
-    )
+    return [
+        Figure(
+            f"consent round trip, median of {ROUND_TRIPS}",
+            round(statistics.median(seconds) * 1000, 1),
+            "ms",
+        ),
+        Figure("browser requests per consent", statistics.median(requests_made), "requests"),
+    ]
+
+
+def main() -> None:
+    print(table(measure()))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ same agent process directly: medians of many calls, in one run.
 """
 
 import io
-import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +22,7 @@ import requests
 from bedrock_agentcore.runtime.models import ACCESS_TOKEN_HEADER, SESSION_HEADER
 
 from benchmarks import local_workshop
+from benchmarks.figures import Figure, table
 from helpers import authorizer, cognito, runtime
 from helpers.backend import Backend
 
@@ -84,7 +85,7 @@ def _direct_agent() -> tuple[subprocess.Popen, str, Path]:
             time.sleep(0.05)
 
 
-def main() -> None:
+def measure() -> list[Figure]:
     with local_workshop("runtime") as (url, be, ws):
         pools = cognito.ensure_pools(be, ws)
         token = cognito.bearer_token(be, pools.runtime)
@@ -108,7 +109,7 @@ def main() -> None:
                 invocations, headers={**headers, "Authorization": f"Bearer {token}"}, data="{}"
             ).raise_for_status()
         )
-        process, agent_url, _ = _direct_agent()
+        process, agent_url, folder = _direct_agent()
         try:
             direct = _timed_calls(
                 lambda: requests.post(
@@ -120,16 +121,21 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait()
+            shutil.rmtree(folder)
 
-    result = {
-        "create_to_ready_s": {"median": statistics.median(ready_times), "max": max(ready_times)},
-        "invoke_through_runtime_ms": {"median": statistics.median(through_runtime)},
-        "invoke_agent_directly_ms": {"median": statistics.median(direct)},
-        "added_by_runtime_ms": statistics.median(through_runtime) - statistics.median(direct),
-        "calls": CALLS,
-        "creates": CREATES,
-    }
-    print(json.dumps(result, indent=2))
+    ready_median = statistics.median(ready_times)
+    through, directly = statistics.median(through_runtime), statistics.median(direct)
+    return [
+        Figure(f"create to READY, median of {CREATES}", round(ready_median, 2), "s"),
+        Figure(f"create to READY, slowest of {CREATES}", round(max(ready_times), 2), "s"),
+        Figure(f"invocation through the runtime, median of {CALLS}", round(through, 1), "ms"),
+        Figure(f"invocation of the agent directly, median of {CALLS}", round(directly, 1), "ms"),
+        Figure("added by the runtime per invocation", round(through - directly, 1), "ms"),
+    ]
+
+
+def main() -> None:
+    print(table(measure()))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,12 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the local backend in the foreground")
     serve_cmd.add_argument("--port", type=int, default=0, help=f"port on {HOST} (0: any free)")
+    serve_cmd.add_argument(
+        "--parent", type=int, help="stop when this process (the one that started us) is gone"
+    )
     args = parser.parse_args()
     try:
-        serve(args.port)
+        serve(args.port, args.parent)
     except IncompatibleMoto as error:
         raise SystemExit(f"The local backend cannot start: {error}") from error
 

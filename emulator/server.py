@@ -9,7 +9,6 @@ after its traceback is logged.
 
 import io
 import json
-import logging
 import os
 import re
 import signal
@@ -30,7 +29,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
-from emulator import bedrock, identity, runtime, site, sts, trace
+from emulator import bedrock, identity, lifetime, logs, runtime, site, sts, trace
 from emulator.cognito import discovery, patches
 from emulator.cognito import routes as hosted_ui
 from emulator.endpoints import (
@@ -48,7 +47,6 @@ from emulator.exceptions import (
     MalformedXML,
     SerializationException,
     internal_error,
-    log,
 )
 from emulator.identity import browser
 from emulator.wsgi import WSGIApp, json_response
@@ -219,24 +217,18 @@ def _stop(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def _log_to_stderr() -> None:
-    """Our own log (handler tracebacks) to stderr, the backend's log file; moto's untouched."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-
-def serve(port: int = 0) -> None:
-    """Serve until SIGTERM/SIGINT; print ``READY <url>`` once the socket accepts connections."""
-    _log_to_stderr()
+def serve(port: int = 0, parent: int | None = None) -> None:
+    """Serve until SIGTERM, SIGINT or SIGHUP (or, given a ``parent``, until that process is
+    gone); print ``READY <url>`` once the socket accepts connections."""
+    logs.to_stderr()
     patches.install()  # refuses a moto it does not fit, before anything is served
     sts.install()
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
     site.base_url = f"http://{HOST}:{server.server_port}"
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, _stop)
+    if parent is not None:
+        lifetime.leave_when_orphaned(parent)
     print(f"READY {site.base_url}", flush=True)
     try:
         server.serve_forever()

@@ -195,13 +195,22 @@ def local_emulator_url() -> str:
     return url
 
 
-def start_emulator(log_path: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """Start ``python -m emulator serve`` in its own session; return it and its URL."""
+def start_emulator(
+    log_path: Path, timeout: float = 60, tied: bool = False
+) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m emulator serve`` in its own session; return it and its URL.
+
+    Its own session, so a Ctrl-C meant for a notebook's kernel does not stop it; ``tied``
+    makes it stop when this process is gone, however that happens. Its log is private:
+    it names the workshop's users and resources.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != settings.BEDROCK_API_KEY}
-    with open(log_path, "w") as log:
+    parent = ["--parent", str(os.getpid())] if tied else []
+    with open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as log:
+        os.chmod(log_path, 0o600)  # an existing log keeps its mode when reopened
         process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", "--port", "0"],
+            [sys.executable, "-m", "emulator", "serve", "--port", "0", *parent],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -226,7 +235,7 @@ def start_emulator(log_path: Path, timeout: float = 60) -> tuple[subprocess.Pope
 @contextmanager
 def running_emulator(log_path: Path) -> Iterator[str]:
     """A local backend for the duration of a block (the runner, `make lab`, tests)."""
-    process, url = start_emulator(log_path)
+    process, url = start_emulator(log_path, tied=True)
     try:
         yield url
     finally:

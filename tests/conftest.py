@@ -2,6 +2,9 @@
 
 import os
 import signal
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import boto3
 import pytest
@@ -9,7 +12,7 @@ from playwright.sync_api import sync_playwright
 
 from helpers import credential_provider, workload_identity, workshop
 from helpers.backend import LOCAL_CREDENTIALS, running_emulator
-from helpers.cognito import ensure_pools
+from helpers.cognito import ensure_pools, ensure_user
 from helpers.settings import EMULATOR_URL, WORKSHOP_DIR
 from tests.support import (
     ARTIFACTS,
@@ -25,8 +28,23 @@ from tests.support import (
 
 @pytest.fixture(scope="session")
 def emulator_url(tmp_path_factory) -> str:
+    """One local backend per test process (each pytest-xdist worker has its own)."""
     with running_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log") as url:
         yield url
+
+
+@dataclass(frozen=True)
+class Emulator:
+    url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def separate_emulator(tmp_path_factory) -> Emulator:
+    """A local backend of the module's own, for tests that check it ends up empty."""
+    log = tmp_path_factory.mktemp("separate-emulator") / "emulator.log"
+    with running_emulator(log) as url:
+        yield Emulator(url, log)
 
 
 @pytest.fixture
@@ -108,20 +126,33 @@ def _deployed(be, ws, pools):
 
 
 @pytest.fixture
-def deployment(backend_and_state, pools):
-    """Notebooks 01 to 06: a deployed agent of the test's own."""
+def own_deployment(backend_and_state, pools):
+    """Notebooks 01 to 06: a deployed agent of the test's own (for a test that deletes it)."""
     return _deployed(*backend_and_state, pools)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_deployment(emulator_url, tmp_path_factory):
-    """Notebooks 01 to 06 once for a module whose tests use the agent in turn, as a
-    learner's later notebooks do (each test leaves it as it found it)."""
+    """Notebooks 01 to 06 once per test process, for tests that use the agent in turn, as
+    a learner's later notebooks do (each test leaves it as it found it)."""
+    folder = tmp_path_factory.mktemp("workshop")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(EMULATOR_URL, emulator_url)
-        patch.setenv(WORKSHOP_DIR, str(tmp_path_factory.mktemp("workshop")))
+        patch.setenv(WORKSHOP_DIR, str(folder))
         be, ws = workshop.resume("local", REGION)
         yield _deployed(be, ws, ensure_pools(be, ws))
+
+
+@pytest.fixture
+def deployment(shared_deployment, emulator_url, monkeypatch):
+    """The shared agent, called by a learner of the test's own: a new user of the runtime
+    pool, so the token vault holds nothing for them yet and consent starts afresh."""
+    be, ws, pools, agent, binding_url = shared_deployment
+    monkeypatch.setenv(EMULATOR_URL, emulator_url)
+    monkeypatch.setenv(WORKSHOP_DIR, str(ws.path.parent.parent))
+    name = f"learner{uuid.uuid4().hex[:8]}"
+    learner = ensure_user(be, ws, name, pools.runtime, name)
+    return be, ws, replace(pools, runtime=learner), agent, binding_url
 
 
 @pytest.fixture(scope="module")

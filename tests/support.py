@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import boto3
 import jwt
+import nbformat
 import pytest
 import requests
 from bedrock_agentcore.runtime.models import SESSION_HEADER
@@ -70,6 +71,67 @@ def start_emulator_process(env: dict[str, str] | None = None) -> tuple[subproces
     line = process.stdout.readline()
     assert line.startswith("READY http://127.0.0.1:"), line
     return process, line.split()[1]
+
+
+def run_notebooks(*args: str | Path) -> subprocess.CompletedProcess:
+    """``python -m helpers.cli.runner`` with ``args``, as `make run` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.cli.runner", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def inventory(url: str) -> dict[str, list[str]]:
+    """Everything of the workshop's kinds that the backend holds, by list calls."""
+    cognito = client(url, "cognito-idp")
+    control = client(url, "bedrock-agentcore-control")
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    return {
+        "pools": sorted(pool["Name"] for pool in pools),
+        "clients": sorted(
+            c["ClientId"]
+            for pool in pools
+            for c in cognito.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
+        ),
+        "providers": sorted(
+            p["name"]
+            for p in listed(control, "list_oauth2_credential_providers", "credentialProviders")
+        ),
+        "api key providers": sorted(
+            p["name"]
+            for p in listed(control, "list_api_key_credential_providers", "credentialProviders")
+        ),
+        "resource servers": sorted(
+            server["Identifier"]
+            for pool in pools
+            for server in cognito.list_resource_servers(UserPoolId=pool["Id"], MaxResults=50)[
+                "ResourceServers"
+            ]
+        ),
+        "workloads": sorted(
+            w["name"] for w in listed(control, "list_workload_identities", "workloadIdentities")
+        ),
+        "runtimes": sorted(
+            r["agentRuntimeName"] for r in listed(control, "list_agent_runtimes", "agentRuntimes")
+        ),
+        "roles": sorted(r["RoleName"] for r in client(url, "iam").list_roles()["Roles"]),
+        "buckets": sorted(b["Name"] for b in client(url, "s3").list_buckets()["Buckets"]),
+        "secrets": sorted(
+            s["Name"] for s in client(url, "secretsmanager").list_secrets()["SecretList"]
+        ),
+    }
+
+
+def nothing(found: dict[str, list[str]]) -> bool:
+    return not any(found.values())
+
+
+def outputs(path: Path) -> str:
+    """Everything an executed notebook shows, as one text."""
+    notebook = nbformat.read(path, as_version=4)
+    return json.dumps([cell.get("outputs", []) for cell in notebook.cells], ensure_ascii=False)
 
 
 LIBFAKETIME = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))

@@ -5,6 +5,7 @@ import signal
 import boto3
 import requests
 
+from emulator.logs import mask
 from helpers.backend import LOCAL_CREDENTIALS
 from tests.support import start_emulator_process
 
@@ -66,3 +67,15 @@ def test_it_counts_the_aws_api_calls_it_serves():
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
+
+
+def test_the_log_masks_codes_states_and_tokens():
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJl"
+    line = (
+        '"GET /identities/oauth2/callback/p?code=7rXRZ9XE&state=mTzxvL5d HTTP/1.1" 302 -'
+        f" /oauth2/authorize?request_uri=urn%3Aietf%3Ax&client_id=abc Bearer {token}"
+    )
+    assert mask(line) == (
+        '"GET /identities/oauth2/callback/p?code=***&state=*** HTTP/1.1" 302 -'
+        " /oauth2/authorize?request_uri=***&client_id=abc Bearer ***"
+    )

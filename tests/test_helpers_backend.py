@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -99,3 +100,30 @@ def test_the_notebook_side_never_loads_the_backends_server_code():
         check=True,
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_a_backend_for_a_block_stops_when_its_owner_is_killed(tmp_path):
+    """`make run` and `make lab` hold their backend in a block; SIGKILL skips the block's
+    end, so the backend watches its parent and leaves on its own."""
+    log = tmp_path / "emulator.log"
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from helpers.backend import "
+            "running_emulator\nwith running_emulator(Path(sys.argv[1])) as url:\n"
+            "    print(url, flush=True); time.sleep(600)",
+            str(log),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    url = owner.stdout.readline().strip()
+    assert backend.health(url)
+    assert log.stat().st_mode & 0o777 == 0o600  # it names users and resources
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 10
+    while backend.health(url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert backend.health(url) is None, "the backend outlived its owner"

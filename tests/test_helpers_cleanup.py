@@ -9,8 +9,8 @@ from helpers.state import Kind
 from tests.support import listed
 
 
-def test_cleanup_deletes_everything_then_finds_nothing(deployment):
-    be, ws, _, agent, _ = deployment
+def test_cleanup_deletes_everything_then_finds_nothing(own_deployment):
+    be, ws, _, agent, _ = own_deployment
     workshop_dir = ws.path.parent.parent
     workload_identity.write_local_dev_config("identity-demo-workload-x", "alice", workshop_dir)
     report = cleanup.run(be, ws)

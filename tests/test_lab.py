@@ -1,5 +1,9 @@
 """The workshop as a learner does it: JupyterLab started as `make lab` starts it, Run All in
-a real browser, the consent given in the browser with the password the panel reveals.
+a real browser, each consent given in the browser with the password the panel reveals.
+
+The steps with nothing to click (00 to 06, 08 to 10, 12) run headlessly in every run of
+the notebook tests; here the runner does 00 to 06 into Lab's workshop folder, and the
+browser does the steps a person takes part in (07, 11) and the cleanup.
 
 Lab serves a copy of the notebooks (it saves them, outputs and all) and a private state
 folder; its own settings keep every cell in the page (no windowing), so a cell's output
@@ -20,63 +24,78 @@ import pytest
 import requests
 
 from helpers import settings
+from helpers.backend import health
 from helpers.paths import NOTEBOOKS
-from tests.support import ARTIFACTS, free_port
+from tests.support import ARTIFACTS, free_port, run_notebooks
 
 STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONSENT = "07_invoke_and_authorize.ipynb"
-TWO_USERS = "08_two_users.ipynb"
-MACHINES = ("09_machine_to_machine.ipynb", "10_api_keys.ipynb")
 SECOND_PROVIDER = "11_second_provider.ipynb"
-TROUBLESHOOTING = "12_troubleshooting.ipynb"
 NO_WINDOWING = {"windowingMode": "none"}
 AUTHENTICATED = "✅ Authenticated to external service"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab through `python -m helpers.cli.lab` (= `make lab`), its URL and folders."""
-    root = tmp_path_factory.mktemp("lab")
+def _start_lab(root: Path) -> tuple[subprocess.Popen, str, str]:
+    """`python -m helpers.cli.lab` (= `make lab`) on a copy of the notebooks: the process,
+    Lab's URL and its local backend's URL."""
     notebooks, settings_dir = root / "notebooks", root / "settings"
     shutil.copytree(NOTEBOOKS, notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     tracker = settings_dir / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
     tracker.write_text(json.dumps(NO_WINDOWING))
     port = free_port()
-    log = (root / "lab.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "helpers.cli.lab",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.token=",
-            "--ServerApp.password=",
-            "--ServerApp.disable_check_xsrf=True",
-            f"--notebook-dir={notebooks}",
-            f"--LabApp.user_settings_dir={settings_dir}",
-            f"--LabApp.workspaces_dir={root / 'workspaces'}",
-        ],
-        env={**os.environ, settings.WORKSHOP_DIR: str(root / "workshop")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        # Ctrl-C must reach it: a background job of a non-interactive shell ignores SIGINT.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    log = root / "lab.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "helpers.cli.lab",
+                "--no-browser",
+                f"--port={port}",
+                "--ServerApp.token=",
+                "--ServerApp.password=",
+                "--ServerApp.disable_check_xsrf=True",
+                f"--notebook-dir={notebooks}",
+                f"--LabApp.user_settings_dir={settings_dir}",
+                f"--LabApp.workspaces_dir={root / 'workspaces'}",
+            ],
+            env={**os.environ, settings.WORKSHOP_DIR: str(root / "workshop")},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # Ctrl-C must reach it: a background job of a non-interactive shell ignores SIGINT.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(lambda: _answers(url + "/api/status"), "JupyterLab to start", 90)
-        yield url, notebooks, root
+    except AssertionError:
+        _stop(process, signal.SIGKILL)
+        raise
+    backend_url = log.read_text().split("Local backend: ", 1)[1].split()[0]
+    return process, url, backend_url
+
+
+def _stop(process: subprocess.Popen, number: signal.Signals) -> None:
+    """``number`` to Lab's whole process group, as a terminal or `timeout` sends it."""
+    os.killpg(process.pid, number)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab as `make lab` starts it: its URL, notebooks folder, root and backend."""
+    root = tmp_path_factory.mktemp("lab")
+    process, url, backend_url = _start_lab(root)
+    try:
+        yield url, root / "notebooks", root, backend_url
     finally:
-        process.send_signal(signal.SIGINT)  # as Ctrl-C in the terminal: Lab and backend stop
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+        _stop(process, signal.SIGINT)  # as Ctrl-C in the terminal: Lab and backend stop
 
 
 def _answers(url: str) -> bool:
@@ -172,12 +191,13 @@ def _sign_in(chromium, cell) -> None:
 
 
 def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
-    url, folder, root = lab
+    url, folder, root, backend_url = lab
+    prerequisites = STEPS[: STEPS.index(NOTEBOOKS / CONSENT)]
+    before = run_notebooks(
+        "--emulator", backend_url, "--keep", "--out", root / "workshop", *prerequisites
+    )
+    assert before.returncode == 0, before.stderr[-3000:]
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    for step in STEPS[: STEPS.index(NOTEBOOKS / CONSENT)]:
-        _open(page, url, step.name)
-        _run_all(page)
-        assert not _errors(_finish(page, url, step.name, folder)), step.name
 
     notebook = _open(page, url, CONSENT)
     _run_all(page)
@@ -219,17 +239,6 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     page.locator(".jp-NotebookPanel:visible a", has_text="sign-in page").wait_for(timeout=60_000)
     page.screenshot(path=ARTIFACTS / "lab-4-reopened.png")
 
-    # A colleague calls the same agent (08): your token from the vault, his consent in code.
-    _open(page, url, TWO_USERS)
-    _run_all(page)
-    two = _finish(page, url, TWO_USERS, folder)
-    assert not _errors(two)
-    assert "One agent, two users" in json.dumps([c.get("outputs", []) for c in two.cells])
-    for step in MACHINES:  # the machine agent and API keys: nothing to click
-        _open(page, url, step)
-        _run_all(page)
-        assert not _errors(_finish(page, url, step, folder)), step
-
     # Two services: three consents in a row, each card and panel while its cell waits.
     notebook = _open(page, url, SECOND_PROVIDER)
     _run_all(page)
@@ -241,11 +250,18 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     assert not _errors(second)
     assert "One user, two providers" in json.dumps([c.get("outputs", []) for c in second.cells])
 
-    _open(page, url, TROUBLESHOOTING)
-    _run_all(page)
-    assert not _errors(_finish(page, url, TROUBLESHOOTING, folder))
-
     _open(page, url, "13_cleanup.ipynb")
     _run_all(page)
     assert not _errors(_finish(page, url, "13_cleanup.ipynb", folder))
     assert not (root / "workshop" / ".workshop" / "state.json").exists()
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_make_lab_stopped_by_a_signal_stops_its_backend(tmp_path, number):
+    """A closed terminal (SIGHUP) or `timeout` and container stops (SIGTERM) end the whole
+    process group; nothing of it may keep running."""
+    process, url, backend_url = _start_lab(tmp_path)
+    _stop(process, number)
+    assert process.returncode is not None
+    assert not _answers(url + "/api/status"), "JupyterLab still runs"
+    assert health(backend_url) is None, "the local backend outlived make lab"

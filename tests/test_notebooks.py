@@ -4,18 +4,13 @@ own: the whole sequence twice (nothing new the second time), then cleanup twice.
 import json
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
 
-from helpers import settings
 from helpers.paths import NOTEBOOKS
-from tests.support import client, listed, start_emulator_process
+from tests.support import client, inventory, nothing, outputs, run_notebooks
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 STEPS = [path for path in ORDER if path.name != "13_cleanup.ipynb"]
@@ -24,72 +19,10 @@ TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
 LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
 
 
-def run_notebooks(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "helpers.cli.runner", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-def inventory(url: str) -> dict[str, list[str]]:
-    """Everything of the workshop's kinds that the backend holds, by list calls."""
-    cognito = client(url, "cognito-idp")
-    control = client(url, "bedrock-agentcore-control")
-    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    return {
-        "pools": sorted(pool["Name"] for pool in pools),
-        "clients": sorted(
-            c["ClientId"]
-            for pool in pools
-            for c in cognito.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
-        ),
-        "providers": sorted(
-            p["name"]
-            for p in listed(control, "list_oauth2_credential_providers", "credentialProviders")
-        ),
-        "api key providers": sorted(
-            p["name"]
-            for p in listed(control, "list_api_key_credential_providers", "credentialProviders")
-        ),
-        "resource servers": sorted(
-            server["Identifier"]
-            for pool in pools
-            for server in cognito.list_resource_servers(UserPoolId=pool["Id"], MaxResults=50)[
-                "ResourceServers"
-            ]
-        ),
-        "workloads": sorted(
-            w["name"] for w in listed(control, "list_workload_identities", "workloadIdentities")
-        ),
-        "runtimes": sorted(
-            r["agentRuntimeName"] for r in listed(control, "list_agent_runtimes", "agentRuntimes")
-        ),
-        "roles": sorted(r["RoleName"] for r in client(url, "iam").list_roles()["Roles"]),
-        "buckets": sorted(b["Name"] for b in client(url, "s3").list_buckets()["Buckets"]),
-        "secrets": sorted(
-            s["Name"] for s in client(url, "secretsmanager").list_secrets()["SecretList"]
-        ),
-    }
-
-
-def nothing(found: dict[str, list[str]]) -> bool:
-    return not any(found.values())
-
-
 @pytest.fixture(scope="module")
-def separate_emulator_url():
-    process, url = start_emulator_process()
-    yield url
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def lifecycle(separate_emulator_url, tmp_path_factory):
+def lifecycle(separate_emulator, tmp_path_factory):
     """00 to 07 twice (keeping the resources), then 08 twice, all in one workshop folder."""
-    url = separate_emulator_url
+    url = separate_emulator.url
     out = tmp_path_factory.mktemp("workshop")
     first_copy = tmp_path_factory.mktemp("first-run")
     first = run_notebooks("--emulator", url, "--keep", "--out", out)
@@ -143,12 +76,6 @@ def _stored_secrets(url: str) -> set[str]:
     return found
 
 
-def _outputs(path: Path) -> str:
-    """Everything an executed notebook shows, as one text."""
-    notebook = nbformat.read(path, as_version=4)
-    return json.dumps([cell.get("outputs", []) for cell in notebook.cells], ensure_ascii=False)
-
-
 def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
     for run in lifecycle["runs"]:
         assert run.returncode == 0, run.stderr[-3000:]
@@ -169,12 +96,12 @@ def test_the_second_run_creates_nothing_new(lifecycle):
 
 def test_the_second_run_gives_the_same_answers(lifecycle):
     for name in ("01_setup_cognito.ipynb", "07_invoke_and_authorize.ipynb"):
-        first = _outputs(lifecycle["first_copy"] / name)
-        second = _outputs(lifecycle["out"] / name)
+        first = outputs(lifecycle["first_copy"] / name)
+        second = outputs(lifecycle["out"] / name)
         for marker in ("Both pools exist", "Consent once, then the agent acted for you"):
             assert (marker in first) == (marker in second)
     ledger = lifecycle["ledger"]
-    assert ledger["runtime_pool"]["id"] in _outputs(lifecycle["out"] / "01_setup_cognito.ipynb")
+    assert ledger["runtime_pool"]["id"] in outputs(lifecycle["out"] / "01_setup_cognito.ipynb")
 
 
 def test_cleanup_leaves_an_empty_backend_and_no_local_files(lifecycle):
@@ -184,53 +111,53 @@ def test_cleanup_leaves_an_empty_backend_and_no_local_files(lifecycle):
     assert nothing(lifecycle["inventories"][2]), lifecycle["inventories"][2]
     for name in LOCAL_FILES:
         assert not (lifecycle["out"] / name).exists(), name
-    shown = _outputs(lifecycle["out"] / "13_cleanup.ipynb")
+    shown = outputs(lifecycle["out"] / "13_cleanup.ipynb")
     assert "Nothing recorded: nothing to delete." in shown  # the second cleanup
     assert second_cleanup.returncode == 0
 
 
 def test_prerequisites_show_versions_and_the_local_backend(lifecycle):
-    shown = _outputs(lifecycle["out"] / "00_prerequisites.ipynb")
+    shown = outputs(lifecycle["out"] / "00_prerequisites.ipynb")
     assert "bedrock-agentcore" in shown
     assert "NOT a language model" in shown
     assert "Ready: local backend in us-east-1." in shown
 
 
 def test_setup_cognito_shows_pools_and_claims(lifecycle):
-    shown = _outputs(lifecycle["first_copy"] / "01_setup_cognito.ipynb")
+    shown = outputs(lifecycle["first_copy"] / "01_setup_cognito.ipynb")
     assert lifecycle["ledger"]["runtime_client"]["id"] in shown
     assert "token_use" in shown
     assert "Both pools exist" in shown
 
 
 def test_agent_notebook_shows_the_agents_code(lifecycle):
-    shown = _outputs(lifecycle["out"] / "02_agent_code.ipynb")
+    shown = outputs(lifecycle["out"] / "02_agent_code.ipynb")
     for piece in ("requires_access_token", "USER_FEDERATION", "invoke_async", "ContextVar"):
         assert piece in shown, piece
     assert "per-request URL capture" in shown
 
 
 def test_authorizer_notebook_shows_which_token_passes(lifecycle):
-    shown = _outputs(lifecycle["out"] / "03_configure_jwt_auth.ipynb")
+    shown = outputs(lifecycle["out"] / "03_configure_jwt_auth.ipynb")
     assert "customJWTAuthorizer" in shown
     assert "The access token passes the authorizer; the ID token does not." in shown
 
 
 def test_credential_provider_is_shown_with_its_secret_as_an_arn(lifecycle):
-    shown = _outputs(lifecycle["out"] / "04_credential_provider.ipynb")
+    shown = outputs(lifecycle["out"] / "04_credential_provider.ipynb")
     assert lifecycle["ledger"]["credential_provider"]["name"] in shown
     assert ":secretsmanager:" in shown
     assert "/identities/oauth2/callback/" in shown
 
 
 def test_workload_identity_notebook_points_local_development_at_it(lifecycle):
-    shown = _outputs(lifecycle["out"] / "05_workload_identity.ipynb")
+    shown = outputs(lifecycle["out"] / "05_workload_identity.ipynb")
     assert lifecycle["ledger"]["workload_identity"]["name"] in shown
     assert "workload_identity_name" in shown
 
 
 def test_launch_notebook_shows_the_runtimes_real_refusals(lifecycle):
-    shown = _outputs(lifecycle["first_copy"] / "06_launch.ipynb")
+    shown = outputs(lifecycle["first_copy"] / "06_launch.ipynb")
     assert "Claim &#x27;client_id&#x27; value mismatch with configuration." in shown
     assert "Missing bearer token." in shown
     assert shown.count("UnauthorizedException") >= 2
@@ -244,7 +171,7 @@ def test_prerequisites_map_the_cli_quickstart_to_the_notebooks():
 
 
 def test_launch_notebook_deploys_a_ready_runtime(lifecycle):
-    shown = _outputs(lifecycle["out"] / "06_launch.ipynb")
+    shown = outputs(lifecycle["out"] / "06_launch.ipynb")
     assert lifecycle["ledger"]["agent_runtime"]["id"] in shown
     assert "READY" in shown
     assert "ProviderSecret" in shown
@@ -252,7 +179,7 @@ def test_launch_notebook_deploys_a_ready_runtime(lifecycle):
 
 
 def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(lifecycle):
-    shown = _outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
+    shown = outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
     assert "🔐 Authorization Required" in shown  # the quickstart's own texts
     assert "Please open this URL in your browser to authorize:\\nhttp://127.0.0.1:" in shown
     assert re.search(r"Signed in as externaluser\w+: \d+ requests", shown)
@@ -261,70 +188,39 @@ def test_invoke_notebook_shows_the_consent_link_then_the_authenticated_answer(li
 
 
 def test_two_users_get_two_tokens_and_cannot_bind_each_others_session(lifecycle):
-    shown = _outputs(lifecycle["first_copy"] / "08_two_users.ipynb")
+    shown = outputs(lifecycle["first_copy"] / "08_two_users.ipynb")
     two = r"One agent, two users: externaluser\w+ for you, externalbob\w+ for Bob"
     assert re.search(two, shown)
     assert "Invalid or expired session" in shown and "flowchart LR" in shown
 
 
 def test_machine_to_machine_shows_the_granted_scope_and_the_refused_one(lifecycle):
-    shown = _outputs(lifecycle["first_copy"] / "09_machine_to_machine.ipynb")
+    shown = outputs(lifecycle["first_copy"] / "09_machine_to_machine.ipynb")
     assert "external-service/read" in shown and "invalid_scope" in shown
     assert "ValidationException" in shown  # AgentCore Identity's answer to the refused scope
     assert "got an M2M token for external-service/read and was refused write." in shown
 
 
 def test_api_keys_are_rotated_and_the_agent_uses_the_new_one(lifecycle):
-    shown = _outputs(lifecycle["first_copy"] / "10_api_keys.ipynb")
+    shown = outputs(lifecycle["first_copy"] / "10_api_keys.ipynb")
     assert re.search(r"moved from sha256:\w{12} to sha256:\w{12} without a redeploy", shown)
 
 
 def test_one_user_holds_two_providers_tokens_and_consents_again_on_demand(lifecycle):
-    first = _outputs(lifecycle["first_copy"] / "11_second_provider.ipynb")
+    first = outputs(lifecycle["first_copy"] / "11_second_provider.ipynb")
     both = r"One user, two providers: externaluser\w+ at one service, calendaruser\w+ at the other"
     assert re.search(both, first)
     assert first.count("🔐 Authorization Required for the calendar") == 2  # forced: twice
     assert re.search(r"Signed in as calendaruser\w+: \d+ requests", first)
-    again = _outputs(lifecycle["out"] / "11_second_provider.ipynb")
+    again = outputs(lifecycle["out"] / "11_second_provider.ipynb")
     assert "Already connected: the token vault still holds your calendar token" in again
     assert "🔐 Authorization Required for the external service" not in again
     assert again.count("🔐 Authorization Required for the calendar") == 1  # the forced one
     assert re.search(both, again)
 
 
-def test_second_provider_runs_after_its_prerequisites_with_a_vendor(
-    separate_emulator_url, tmp_path, monkeypatch
-):
-    """01 and 04 are all 11 needs; a vendor client given, its provider is made and removed."""
-    url, secret = separate_emulator_url, "a-vendor-client-secret-nobody-sees"
-    prerequisites = [
-        NOTEBOOKS / f"{n}.ipynb" for n in ("01_setup_cognito", "04_credential_provider")
-    ]
-    before = run_notebooks("--emulator", url, "--keep", "--out", tmp_path, *prerequisites)
-    assert before.returncode == 0, before.stderr[-3000:]
-    monkeypatch.setenv(settings.WORKSHOP_DIR, str(tmp_path))
-    monkeypatch.setenv(settings.EMULATOR_URL, url)
-    monkeypatch.setenv(settings.VENDOR_CLIENT_SECRET, secret)
-    executed = tmp_path / "11_second_provider.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS / executed.name),
-        str(executed),
-        parameters={"INTERACTIVE": False, "VENDOR": "GithubOauth2", "VENDOR_CLIENT_ID": "Iv1.x"},
-        cwd=str(NOTEBOOKS),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    shown = _outputs(executed)
-    assert "Redirect URI to register at the vendor" in shown and "One user, two providers" in shown
-    assert secret not in shown and secret not in executed.read_text()
-    assert any(name.startswith("GithubProvider-") for name in inventory(url)["providers"])
-    cleanup = run_notebooks("--emulator", url, "--out", tmp_path, NOTEBOOKS / "13_cleanup.ipynb")
-    assert cleanup.returncode == 0, cleanup.stderr[-3000:]
-    assert nothing(inventory(url))
-
-
 def test_invoke_notebook_run_again_finds_the_token_in_the_vault(lifecycle):
-    shown = _outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
+    shown = outputs(lifecycle["out"] / "07_invoke_and_authorize.ipynb")
     assert "Already connected: the token vault still holds your external service token" in shown
     assert shown.count("✅ Authenticated to external service\\nToken length: ") == 4
 
@@ -382,12 +278,12 @@ def test_each_step_shows_the_aws_calls_it_made(lifecycle, notebook, operations):
 
 
 def test_central_calls_are_shown_as_code_to_reuse(lifecycle):
-    provider = _outputs(lifecycle["first_copy"] / "04_credential_provider.ipynb")
+    provider = outputs(lifecycle["first_copy"] / "04_credential_provider.ipynb")
     assert "client.create_oauth2_credential_provider(" in provider
     assert "<clientSecret>" in provider
-    invoked = _outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
+    invoked = outputs(lifecycle["first_copy"] / "07_invoke_and_authorize.ipynb")
     assert "requests.post(" in invoked and "client.complete_resource_token_auth(" in invoked
-    again = _outputs(lifecycle["out"] / "04_credential_provider.ipynb")
+    again = outputs(lifecycle["out"] / "04_credential_provider.ipynb")
     assert "CreateOauth2CredentialProvider: not called in this run" in again
 
 
@@ -423,75 +319,24 @@ def _sessions(diagram: str) -> set[str]:
 
 
 def test_no_secret_appears_in_any_executed_notebook(lifecycle):
-    assert len(lifecycle["secrets"]) >= 3
+    secrets = lifecycle["secrets"]
+    assert len(secrets) >= 3
     for folder in (lifecycle["first_copy"], lifecycle["out"]):
         for executed in folder.glob("*.ipynb"):
-            shown = _outputs(executed)
-            leaked = [s for s in lifecycle["secrets"] if s in shown or json.dumps(s)[1:-1] in shown]
+            shown = outputs(executed)
+            leaked = [s for s in secrets if s in shown or json.dumps(s)[1:-1] in shown]
             assert not leaked, f"{executed.name} shows a secret"
             assert not TOKEN.search(shown), f"{executed.name} shows a token in full"
 
 
-@pytest.mark.parametrize("last", ["01_setup_cognito", "04_credential_provider", "06_launch"])
-def test_cleanup_after_any_prefix_leaves_nothing(separate_emulator_url, tmp_path, last):
-    prefix = [path for path in STEPS if path.stem <= last]
-    result = run_notebooks("--emulator", separate_emulator_url, "--out", tmp_path, *prefix)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert re.search(r"13_cleanup\.ipynb\s+ok", result.stdout)
-    assert nothing(inventory(separate_emulator_url))
-    assert not (tmp_path / ".workshop" / "state.json").exists()
-
-
-def _prerequisites_with(path: Path, source: str, index: int) -> Path:
-    """00_prerequisites with one more code cell at ``index``, written to ``path``."""
-    notebook = nbformat.read(ORDER[0], as_version=4)
-    notebook.cells.insert(index, nbformat.v4.new_code_cell(source))
-    nbformat.write(notebook, path)
-    return path
-
-
-def test_a_failing_step_still_cleans_up_and_names_the_cell(separate_emulator_url, tmp_path):
-    broken = _prerequisites_with(
-        tmp_path / "02_broken.ipynb", "raise RuntimeError('step did not work')", index=-1
-    )
-    steps = [STEPS[0], STEPS[1], broken, STEPS[4]]
-    result = run_notebooks("--emulator", separate_emulator_url, "--out", tmp_path / "out", *steps)
-    assert result.returncode == 1
-    assert re.search(r"02_broken\.ipynb\s+FAILED", result.stdout)
-    assert STEPS[4].name not in result.stdout  # nothing runs after the failure …
-    assert re.search(r"13_cleanup\.ipynb\s+ok", result.stdout)  # … but the cleanup
-    assert "`raise RuntimeError('step did not work')`: RuntimeError: step did not work" in (
-        result.stderr
-    )
-    assert nothing(inventory(separate_emulator_url))
-
-
-def test_runner_fails_a_cell_that_hangs(separate_emulator_url, tmp_path):
-    hanging = _prerequisites_with(
-        tmp_path / "98_hangs.ipynb", "import time\ntime.sleep(60)", index=2
-    )
-    result = run_notebooks(
-        "--emulator",
-        separate_emulator_url,
-        "--keep",
-        "--cell-timeout",
-        "3",
-        "--out",
-        tmp_path,
-        hanging,
-    )
-    assert result.returncode == 1
-    assert re.search(r"98_hangs\.ipynb\s+FAILED", result.stdout)
-    assert "`import time`: Timeout: the cell ran longer than 3 s" in result.stderr
-    executed = nbformat.read(tmp_path / hanging.name, as_version=4)  # written all the same
-    (hung,) = [c for c in executed.cells if c.source.startswith("import time")]
-    assert [o.get("ename") for o in hung.outputs] == ["KeyboardInterrupt"]
-
-
-def test_runner_refuses_a_missing_notebook(tmp_path):
-    result = run_notebooks("--out", tmp_path, tmp_path / "no-such.ipynb")
-    assert result.returncode == 2
-    assert "no such notebook" in result.stderr
+def test_the_backends_log_holds_no_code_token_or_secret(lifecycle, separate_emulator):
+    """Two runs' worth of consents went through it; their redirects carried codes."""
+    log = separate_emulator.log.read_text()
+    assert "/identities/oauth2/callback/" in log and "code=***&state=***" in log
+    assert not re.search(r"[?&](code|state|request_uri|session_id)=(?!\*\*\*)", log)
+    assert not TOKEN.search(log)
+    assert not [s for s in lifecycle["secrets"] if s in log]
+    assert separate_emulator.log.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("path", ORDER, ids=lambda p: p.name)

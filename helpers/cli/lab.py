@@ -1,9 +1,12 @@
 """``make lab``: JupyterLab on the workshop's notebooks, with a local backend beside it.
 
-The backend lives exactly as long as JupyterLab: both stop together on Ctrl-C.
+The backend lives exactly as long as JupyterLab. Ctrl-C, SIGTERM (`timeout`, a container
+stop) and SIGHUP (a closed terminal) stop both: JupyterLab first, so its kernels save
+nothing half-done against a backend that is gone, then the backend.
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -11,8 +14,16 @@ from helpers import settings
 from helpers.backend import running_emulator
 from helpers.paths import NOTEBOOKS, emulator_log
 
+STOP_WAIT = 30  # seconds JupyterLab gets to shut its kernels down
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
 
 def main() -> int:
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _interrupt)
     with running_emulator(emulator_log()) as url:
         print(f"Local backend: {url}", flush=True)
         env = {**os.environ, settings.EMULATOR_URL: url}
@@ -29,9 +40,16 @@ def main() -> int:
             *(["--allow-root"] if os.geteuid() == 0 else []),  # containers often run as root
             *given,
         ]
+        lab = subprocess.Popen(command, env=env)
         try:
-            return subprocess.call(command, env=env)
+            return lab.wait()
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the shutdown is under way
+            lab.terminate()  # JupyterLab shuts down on SIGTERM without asking
+            try:
+                lab.wait(timeout=STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                lab.kill()
             return 0
 
 

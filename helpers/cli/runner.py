@@ -8,13 +8,22 @@ regression run leaves nothing behind; the exit status is non-zero if anything fa
 
 ``--backend aws`` does the same against the account of the default credential chain.
 
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the running step and goes on to the cleanup, as a
+failure does; a second one aborts the cleanup and names what is left and how to finish.
+One run at a time may use a workshop folder: a second is refused, not let in to corrupt it.
+
 While one notebook runs, the next one's kernel starts and imports the helpers: a kernel
 takes about a second to come up, and most steps take a few.
 """
 
 import argparse
+import contextlib
+import fcntl
 import importlib
+import itertools
+import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -29,11 +38,16 @@ from jupyter_core.utils import run_sync
 from helpers import settings
 from helpers.backend import AWS, LOCAL, api_calls, running_emulator
 from helpers.display import Table
-from helpers.paths import NOTEBOOKS
+from helpers.errors import WorkshopError
+from helpers.paths import NOTEBOOKS, state_dir, state_file
+from helpers.resources import KINDS
+from helpers.state import Kind
 
 CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck cell
 CLEANUP = "13_cleanup.ipynb"
 KERNEL = "python3"
+RUNS = Path("runs")
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # What every notebook's first cell imports, imported while the kernel waits for its turn
 # (and the names deleted again: a notebook must not find what it did not import).
 WARM_IMPORTS = (
@@ -48,6 +62,65 @@ class Result:
     status: str
     seconds: float
     error: str = ""
+
+
+class StepStopped(Exception):
+    """Raised before a step's next cell once a run is asked to stop."""
+
+
+class Stop:
+    """What Ctrl-C (SIGINT), SIGTERM and SIGHUP do to a run.
+
+    A regression run promises to clean up, and a terminal's Ctrl-C, a closed terminal
+    (SIGHUP) or `timeout` (SIGTERM) must not break that promise: the first signal stops the
+    running step (its kernel is interrupted, as JupyterLab's stop button does) and the run
+    goes on to the cleanup. Someone who signals again wants out now: that aborts the
+    cleanup too, and later signals wait for the teardown (kernels, backend) to finish.
+    """
+
+    def __init__(self) -> None:
+        self.by: str | None = None  # the first signal's name
+        self.kernel: AsyncKernelManager | None = None  # the kernel running a step
+        self.cleaning = False
+        self.aborted = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self.aborted:
+            return
+        if self.by:
+            self.aborted = True
+            raise KeyboardInterrupt
+        self.by = name
+        if self.cleaning:
+            _say(f"{name}: the cleanup goes on ({name} again aborts it).")
+            return
+        _say(f"{name}: stopping this step, then cleaning up ({name} again aborts the cleanup).")
+        if self.kernel is not None and self.kernel.has_kernel:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(self.kernel.provisioner.pid), signal.SIGINT)
+
+    def before_cell(self, cell: object, cell_index: int) -> None:
+        """nbclient's hook: a signal between two cells, when the kernel is idle and ignores
+        an interrupt, still stops the step before its next cell (but never the cleanup)."""
+        if self.by and not self.cleaning:
+            raise StepStopped(f"before cell {cell_index}: stopped by {self.by}")
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread receives signals
+            return
+        previous = {number: signal.signal(number, self) for number in STOPPING_SIGNALS}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+
+def _say(text: str) -> None:
+    print(f"\n{text}", file=sys.stderr, flush=True)
 
 
 def start_kernel(notebook: Path) -> AsyncKernelManager:
@@ -73,6 +146,7 @@ def run_notebook(
     region: str,
     cell_timeout: int,
     kernel: AsyncKernelManager | None = None,
+    stop: Stop | None = None,
 ) -> Result:
     import papermill  # here, not at the top: see `run`
     from papermill.exceptions import PapermillExecutionError
@@ -93,14 +167,19 @@ def run_notebook(
             # (each write validates the whole notebook: seconds over a run).
             interrupt_on_timeout=True,
             request_save_on_cell_execute=False,
+            **({"on_cell_start": stop.before_cell} if stop else {}),
         )
+    except StepStopped as stopped:
+        return Result(notebook.name, "STOPPED", time.monotonic() - start, str(stopped))
     except PapermillExecutionError as error:
         first_line = error.source.strip().splitlines()[0] if error.source.strip() else ""
-        failure = f"{error.ename}: {error.evalue}"
-        if error.ename == "KeyboardInterrupt":  # nobody presses Ctrl-C in a headless kernel
+        status, failure = "FAILED", f"{error.ename}: {error.evalue}"
+        if error.ename == "KeyboardInterrupt" and stop and stop.by:
+            status, failure = "STOPPED", f"stopped by {stop.by}"
+        elif error.ename == "KeyboardInterrupt":  # nobody presses Ctrl-C in a headless kernel
             failure = f"Timeout: the cell ran longer than {cell_timeout} s and was interrupted"
         message = f"cell [{error.exec_count}] `{first_line}`: {failure}"
-        return Result(notebook.name, "FAILED", time.monotonic() - start, message)
+        return Result(notebook.name, status, time.monotonic() - start, message)
     except Exception as error:  # a dead kernel or a cell timeout: still report, still stop
         message = f"{type(error).__name__}: {error}"
         return Result(notebook.name, "FAILED", time.monotonic() - start, message)
@@ -122,6 +201,79 @@ def _backend(name: str, out_dir: Path, emulator_url: str | None) -> Iterator[str
             yield url
 
 
+@contextmanager
+def only_run(out_dir: Path) -> Iterator[None]:
+    """Hold the workshop folder's lock: two runs writing one ledger would corrupt it.
+
+    An advisory `flock`, so a run that dies (even by SIGKILL) releases it with its process.
+    """
+    lock = state_dir(out_dir) / "run.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(os.open(lock, os.O_RDWR | os.O_CREAT, 0o600), "r+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = handle.read().strip() or "another process"
+            raise WorkshopError(
+                f"Another run ({holder}) is using the workshop folder {out_dir}: wait for it "
+                "to finish, or give this run a folder of its own (--out)."
+            ) from None
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # kept if the run left state in it
+                lock.parent.rmdir()
+
+
+def new_run_folder(root: Path = RUNS) -> Path:
+    """``runs/<date>-<time>``, or with ``-2``, ``-3`` … when a run started in the same second.
+
+    Made atomically, so two runs started together never share one (and private: it holds
+    the run's state and credentials).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for number in itertools.count(1):
+        folder = root / (stamp if number == 1 else f"{stamp}-{number}")
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+            return folder
+
+
+def left_behind(out_dir: Path) -> list[str]:
+    """What the workshop's ledger in ``out_dir`` still names, newest first."""
+    try:
+        ledger = json.loads(state_file(out_dir).read_text())["ledger"]
+        return [KINDS[Kind(e["kind"])].describe(e) for e in reversed(list(ledger.values()))]
+    except FileNotFoundError:
+        return []
+    except (ValueError, KeyError, TypeError):
+        return [f"whatever the unreadable {state_file(out_dir)} recorded"]
+
+
+def _abort_message(out_dir: Path, backend: str, region: str, emulator_url: str | None) -> str:
+    leftovers = left_behind(out_dir)
+    if backend == LOCAL and not emulator_url:
+        where = "The run's local backend stops now, and everything it held with it."
+        leftovers = []
+    else:
+        where = "Left behind:" if leftovers else "Nothing was recorded as created."
+    target = ["--backend", AWS, "--region", region] if backend == AWS else []
+    if emulator_url:
+        target = ["--emulator", emulator_url]
+    command = ["python -m helpers.cli.runner", *target, "--out", str(out_dir)]
+    lines = [f"Cleanup aborted. {where}", *(f"  - {item}" for item in leftovers)]
+    lines.append(
+        "To finish the cleanup (and remove the state and credential files): "
+        + " ".join([*command, str(NOTEBOOKS / CLEANUP)])
+    )
+    return "\n".join(lines)
+
+
 def run(
     notebooks: list[Path],
     out_dir: Path,
@@ -132,9 +284,9 @@ def run(
     emulator_url: str | None = None,
     cleanup: bool = True,
 ) -> tuple[list[Result], int | None]:
-    """Execute ``notebooks`` in order; stop at a failure; then clean up (unless told not to).
-
-    Returns the results and, on the local backend, how many AWS API calls the run made.
+    """Execute ``notebooks`` in order; stop at a failure or a signal; then clean up (unless
+    told not to). Returns the results and, on the local backend, how many AWS API calls
+    the run made.
     """
     # papermill takes a second and more to import (nbformat's JSON schemas): meanwhile the
     # local backend starts, in a process of its own.
@@ -145,30 +297,44 @@ def run(
         steps.append(NOTEBOOKS / CLEANUP)
     results: list[Result] = []
     kernels: dict[Path, AsyncKernelManager] = {}
+    stop = Stop()
 
     def execute(index: int) -> Result:
         notebook = steps[index]
+        # What the table says if a second signal aborts the run before this step ends.
+        results.append(Result(notebook.name, "ABORTED", 0.0, "a second signal aborted the run"))
         print(f"running {notebook.name} …", flush=True)
         kernel = kernels.pop(notebook, None) or start_kernel(notebook)
         if index + 1 < len(steps) and steps[index + 1] not in kernels:
             kernels[steps[index + 1]] = start_kernel(steps[index + 1])
+        stop.kernel = kernel
         try:
-            results.append(run_notebook(notebook, out_dir, backend, region, cell_timeout, kernel))
+            results[-1] = run_notebook(
+                notebook, out_dir, backend, region, cell_timeout, kernel, stop
+            )
         finally:
+            stop.kernel = None
             stop_kernel(kernel)
         return results[-1]
 
-    with _backend(backend, out_dir, emulator_url) as url:
+    with only_run(out_dir), stop.handling(), _backend(backend, out_dir, emulator_url) as url:
         calls_before = api_calls(url)
         try:
             for index, notebook in enumerate(steps):
                 if notebook.name == CLEANUP:
                     continue
+                if stop.by:
+                    results.append(Result(notebook.name, "STOPPED", 0.0, f"not run: {stop.by}"))
+                    break
                 if execute(index).status != "ok":
                     break
             if cleanup:
+                stop.cleaning = True
                 execute(len(steps) - 1)
+        except KeyboardInterrupt:
+            _say(_abort_message(out_dir, backend, region, emulator_url))
         finally:
+            stop.aborted = True  # from here on, a signal waits for the teardown
             for spare in kernels.values():
                 stop_kernel(spare)
         calls_after = api_calls(url)
@@ -191,16 +357,22 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if missing := [str(n) for n in notebooks if not n.is_file()]:
         parser.error(f"no such notebook: {', '.join(missing)}")
-    out_dir = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    results, calls = run(
-        notebooks,
-        out_dir.resolve(),
-        backend=args.backend,
-        region=args.region,
-        cell_timeout=args.cell_timeout,
-        emulator_url=args.emulator,
-        cleanup=not args.keep,
-    )
+    if args.keep and CLEANUP in {n.name for n in args.notebooks}:
+        parser.error(f"--keep skips {CLEANUP}, which you named: leave out one of the two")
+    out_dir = args.out or new_run_folder()
+    try:
+        results, calls = run(
+            notebooks,
+            out_dir.resolve(),
+            backend=args.backend,
+            region=args.region,
+            cell_timeout=args.cell_timeout,
+            emulator_url=args.emulator,
+            cleanup=not args.keep,
+        )
+    except WorkshopError as error:
+        print(error, file=sys.stderr)
+        return 2
     print(
         Table(
             [
@@ -214,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AWS API calls made (counted by the local backend): {calls}")
     failed = [r for r in results if r.status != "ok"]
     for result in failed:
-        print(f"\n{result.notebook} failed at {result.error}", file=sys.stderr)
+        print(f"\n{result.notebook} {result.status.lower()}: {result.error}", file=sys.stderr)
     return 1 if failed else 0
 
 
