@@ -35,6 +35,11 @@ class WorkshopError(RuntimeError):
         self.code = code
         self.reason = reason
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows in place of a traceback: the sentence is the whole story, and
+        frames from deep inside the helpers would only bury it (``%debug`` still has them)."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 @contextmanager
 def explain(action: str) -> Iterator[None]:

@@ -1,6 +1,7 @@
 """Where the workshop keeps its files: the repository root, or WORKSHOP_DIR when set."""
 
 import os
+import tempfile
 from pathlib import Path
 
 from helpers import settings
@@ -48,11 +49,20 @@ def emulator_log(root: Path | None = None) -> Path:
 
 
 def private_file(path: Path, text: str) -> None:
-    """Write ``text`` so that only the owner can read it, replacing the file atomically."""
+    """Write ``text`` so that only the owner can read it, replacing the file atomically.
+
+    The text goes to a temporary file of this writer's own (two notebooks may save at once),
+    reaches the disk, and only then takes the file's place: a crash or a second writer
+    leaves the old file or the new one, never half of one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(partial, 0o600)
-    os.replace(partial, path)
+    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:  # mkstemp made it 0600
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -75,13 +75,18 @@ def _domain_exists(backend: Backend, entry: Entry) -> None:
 
 
 def _delete_runtime(backend: Backend, entry: Entry) -> None:
-    """Deleting returns at once (DELETING); wait until the runtime is really gone."""
-    control = backend.client(CONTROL)
-    control.delete_agent_runtime(agentRuntimeId=entry["id"])
+    """Endpoints of its own first: AWS refuses while one is left (DEFAULT goes with the
+    runtime). Deleting returns at once (DELETING); wait until the runtime is really gone."""
+    control, runtime = backend.client(CONTROL), {"agentRuntimeId": entry["id"]}
+    pages = control.get_paginator("list_agent_runtime_endpoints").paginate(**runtime)
+    for name in [endpoint["name"] for page in pages for endpoint in page["runtimeEndpoints"]]:
+        if name != "DEFAULT":
+            control.delete_agent_runtime_endpoint(**runtime, endpointName=name)
+    control.delete_agent_runtime(**runtime)
 
     def deleted() -> bool | None:
         try:
-            control.get_agent_runtime(agentRuntimeId=entry["id"])
+            control.get_agent_runtime(**runtime)
         except ClientError as error:
             if is_gone(error):
                 return True

@@ -6,6 +6,7 @@ The file holds passwords and secrets: it is mode 0600 and git-ignored.
 """
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -103,19 +104,74 @@ class WorkshopState:
         private_file(self.path, json.dumps(self.data, indent=2))
 
 
+class DamagedStateError(WorkshopError):
+    """The state file is not a workshop's state: no notebook can go on from it, and cleanup
+    must find the workshop's resources some other way. ``problem`` says what is wrong."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(
+            f"The workshop state {path} {problem}: run 13_cleanup, which deletes this "
+            "workshop's resources by their names and starts afresh."
+        )
+        self.problem = problem
+
+
+SUFFIX_PATTERN = re.compile(r"[0-9a-f]{8}")  # secrets.token_hex(4), as `load` chooses it
+_KINDS = {kind.value for kind in Kind}
+
+
+def _problem(data: Any) -> str | None:
+    """What keeps ``data`` from being a state the notebooks and cleanup can rely on."""
+    if not isinstance(data, dict):
+        return "does not hold a JSON object"
+    if missing := [key for key in ("backend", "suffix", "ledger") if key not in data]:
+        return f"has no {' and no '.join(missing)}"
+    recorded = data["backend"]
+    if not isinstance(recorded, dict) or not {"name", "region", "instance"} <= recorded.keys():
+        return "does not say which backend it belongs to"
+    if not isinstance(data["suffix"], str) or not SUFFIX_PATTERN.fullmatch(data["suffix"]):
+        return f"has {data['suffix']!r} where a suffix of 8 hex characters belongs"
+    ledger = data["ledger"]
+    if not isinstance(ledger, dict) or any(
+        not isinstance(entry, dict) or entry.get("kind") not in _KINDS for entry in ledger.values()
+    ):
+        return "has a ledger entry that names no kind of resource"
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The state in ``path``, or a `DamagedStateError` saying what is wrong with it."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise DamagedStateError(path, f"cannot be read ({error.strerror})") from error
+    except UnicodeDecodeError as error:
+        raise DamagedStateError(path, "is not text") from error
+    except json.JSONDecodeError as error:
+        raise DamagedStateError(path, "is not valid JSON (it may have been cut short)") from error
+    if problem := _problem(data):
+        raise DamagedStateError(path, problem)
+    return data
+
+
+def binding(backend: Backend) -> dict[str, str | None]:
+    """What the state records of its backend: state of another one is never mixed in."""
+    return {"name": backend.name, "region": backend.region, "instance": backend.instance}
+
+
 def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
     """The state for ``backend``, created empty on first use.
 
     A local backend keeps everything in memory, so state recorded against an emulator
     that has since stopped describes nothing that exists: it is set aside and a fresh
-    state begins. State of another backend or region is never silently mixed in.
+    state begins. State of another backend or region is never silently mixed in. A
+    damaged file is a `DamagedStateError`: guessing at it could lose track of resources.
     """
     path = state_file(directory)
-    binding = {"name": backend.name, "region": backend.region, "instance": backend.instance}
     if path.exists():
-        data = json.loads(path.read_text())
+        data = _read(path)
         recorded = data["backend"]
-        if recorded == binding:
+        if recorded == binding(backend):
             return WorkshopState(path, data)
         if recorded["name"] == backend.name and backend.forgets_on_restart:
             path.replace(path.with_name(f"state-{recorded['instance']}.stale.json"))
@@ -124,7 +180,8 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
                 f"The workshop state in {path} belongs to the {recorded['name']} backend in "
                 f"{recorded['region']}. Run 13_cleanup with those parameters first, or use them."
             )
-    state = WorkshopState(path, {"backend": binding, "suffix": secrets.token_hex(4), "ledger": {}})
+    data = {"backend": binding(backend), "suffix": secrets.token_hex(4), "ledger": {}}
+    state = WorkshopState(path, data)
     state.save()
     return state
 

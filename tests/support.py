@@ -32,6 +32,8 @@ from helpers.backend import LOCAL_CREDENTIALS
 from helpers.paths import AGENT_DIR
 
 REGION = "us-east-1"
+# What a workshop writes on the learner's machine: cleanup removes all of it.
+LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
 AGENTS = Path(__file__).parent / "agents"
 
 

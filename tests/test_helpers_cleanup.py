@@ -1,8 +1,18 @@
 """Cleanup and safe re-runs through the helpers, against the local backend."""
 
+import json
+
 import pytest
 
-from helpers import cleanup, credential_provider, state, workload_identity, workshop
+from helpers import (
+    api_keys,
+    cleanup,
+    credential_provider,
+    machine_to_machine,
+    state,
+    workload_identity,
+    workshop,
+)
 from helpers.errors import WorkshopError
 from helpers.resources import KINDS
 from helpers.state import Kind
@@ -63,3 +73,72 @@ def test_a_kind_cleanup_would_not_know_fails_when_recorded(backend_and_state):
     with pytest.raises(WorkshopError, match="'user-pool' is not a kind"):
         ws.record("typo", "user-pool", id="x")
     assert ws.get("typo") is None
+
+
+def test_the_suffix_is_read_from_what_is_left_of_the_workshops_files(tmp_path):
+    """The damaged state's own text first, then the env file, then the SDK's config file."""
+    assert cleanup.recovered_suffix(tmp_path) is None
+    workload_identity.write_local_dev_config("identity-demo-workload-0123abcd", "x", tmp_path)
+    assert cleanup.recovered_suffix(tmp_path) == ("0123abcd", ".agentcore.json")
+    values = {name: "x" for name in state.ENV_VARIABLES}
+    values |= {"RUNTIME_USERNAME": "testuser4567cdef", "IDENTITY_USERNAME": "externaluser4567cdef"}
+    state.write_env_file(values, tmp_path)
+    assert cleanup.recovered_suffix(tmp_path) == ("4567cdef", ".agentcore_identity_user.env")
+    damaged = tmp_path / ".workshop" / "state.json"
+    damaged.parent.mkdir()
+    damaged.write_text('{\n  "backend": {"name": "local"},\n  "suffix": "89abcdef",\n  "led')
+    assert cleanup.recovered_suffix(tmp_path) == ("89abcdef", ".workshop/state.json")
+    damaged.write_bytes(b"\xff\x00 garbage")
+    assert cleanup.recovered_suffix(tmp_path)[0] == "4567cdef"
+
+
+def test_a_damaged_ledger_gives_way_to_what_carries_the_suffix(backend_and_state, pools):
+    """Found by their names and deleted in an order that works: a domain before its pool,
+    which takes its clients, users and resource servers with it. (tests/test_damaged_state.py
+    does the same for a deployed agent.)"""
+    be, ws = backend_and_state
+    api_keys.ensure_api_key_provider(be, ws)
+    machine_to_machine.ensure_resource_server(be, ws, pools.identity)
+    ws.path.write_text(ws.path.read_text()[:200])  # cut short: the suffix is still in it
+    rebuilt, source = cleanup.what_to_delete(be)
+    assert source.startswith("The state file is not valid JSON (it may have been cut short)")
+    assert source.endswith(f"suffix {ws.suffix} (read from .workshop/state.json).")
+    report = cleanup.run(be, rebuilt)
+    assert [row["Resource"].rsplit(" ", 1)[0] for row in report["deleted"]] == [
+        "API-key credential provider",
+        "hosted-UI domain",
+        "user pool",
+        "user pool",
+    ]
+    assert {row["Result"] for row in report["deleted"]} == {"deleted"}
+    assert report["leftovers"] == []
+    assert not ws.path.exists()
+    assert cleanup.what_to_delete(be) == (None, "Nothing recorded: nothing to delete.")
+
+
+def test_without_a_suffix_anywhere_cleanup_lists_the_ones_it_sees(backend_and_state, pools):
+    be, ws = backend_and_state
+    ws.path.write_bytes(b"\x8f garbage")
+    with pytest.raises(WorkshopError) as refusal:
+        cleanup.what_to_delete(be)
+    message = str(refusal.value)
+    assert message.startswith(
+        f"Cleanup cannot tell which resources are this workshop's, as the state file {ws.path} "
+        "is not text and no other file of the workshop names its suffix: set SUFFIX in the "
+        "parameters cell to the 8 characters that end this workshop's resource names "
+        "(names here end in "
+    )
+    assert ws.suffix in message and "\n" not in message
+    assert ws.path.read_bytes() == b"\x8f garbage"  # nothing deleted, nothing removed
+    rebuilt, source = cleanup.what_to_delete(be, ws.suffix)
+    assert source.endswith(f"suffix {ws.suffix} (given as SUFFIX).")
+    assert cleanup.run(be, rebuilt)["leftovers"] == []
+
+
+def test_a_damaged_state_of_another_backend_is_not_cleaned_up_here(backend_and_state):
+    be, ws = backend_and_state
+    other = {"name": "aws", "region": "eu-west-1", "instance": None}
+    ws.path.write_text(json.dumps({"backend": other, "suffix": ws.suffix}, indent=2))
+    with pytest.raises(WorkshopError, match="belongs to the aws backend in eu-west-1: run 13_"):
+        cleanup.what_to_delete(be)
+    assert ws.path.exists()

@@ -10,13 +10,12 @@ import nbformat
 import pytest
 
 from helpers.paths import NOTEBOOKS
-from tests.support import client, inventory, nothing, outputs, run_notebooks
+from tests.support import LOCAL_FILES, client, inventory, nothing, outputs, run_notebooks
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 STEPS = [path for path in ORDER if path.name != "13_cleanup.ipynb"]
 # A JWS (bearer token) or JWE (workload access token): a base64url JSON header, then a dot.
 TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
-LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
 
 
 @pytest.fixture(scope="module")

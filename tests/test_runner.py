@@ -18,12 +18,11 @@ from helpers import settings
 from helpers.backend import health
 from helpers.cli.runner import new_run_folder, only_run
 from helpers.paths import NOTEBOOKS
-from tests.support import inventory, nothing, outputs, run_notebooks
+from tests.support import LOCAL_FILES, inventory, nothing, outputs, run_notebooks
 
 ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 STEPS = [path for path in ORDER if path.name != "13_cleanup.ipynb"]
 CLEANUP = NOTEBOOKS / "13_cleanup.ipynb"
-LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
 
 
 def test_second_provider_runs_after_its_prerequisites_with_a_vendor(

@@ -135,7 +135,13 @@ def start_kernel(notebook: Path) -> AsyncKernelManager:
     return kernel
 
 
-def stop_kernel(kernel: AsyncKernelManager) -> None:
+def stop_kernel(kernel: AsyncKernelManager, aborted: bool = False) -> None:
+    """Shut a kernel down; after an abort, kill it: the event loop the abort broke out of
+    may be left mid-task, and an asynchronous shutdown on it can wait forever."""
+    if aborted:
+        with contextlib.suppress(ProcessLookupError, AttributeError, TypeError):
+            os.killpg(os.getpgid(kernel.provisioner.pid), signal.SIGKILL)
+        return
     run_sync(kernel.shutdown_kernel)(now=True)
 
 
@@ -314,7 +320,7 @@ def run(
             )
         finally:
             stop.kernel = None
-            stop_kernel(kernel)
+            stop_kernel(kernel, aborted=stop.aborted)
         return results[-1]
 
     with only_run(out_dir), stop.handling(), _backend(backend, out_dir, emulator_url) as url:
@@ -334,9 +340,9 @@ def run(
         except KeyboardInterrupt:
             _say(_abort_message(out_dir, backend, region, emulator_url))
         finally:
-            stop.aborted = True  # from here on, a signal waits for the teardown
+            aborted, stop.aborted = stop.aborted, True  # now a signal waits for the teardown
             for spare in kernels.values():
-                stop_kernel(spare)
+                stop_kernel(spare, aborted=aborted)
         calls_after = api_calls(url)
     calls = calls_after - calls_before if None not in (calls_before, calls_after) else None
     return results, calls
