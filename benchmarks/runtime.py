@@ -64,7 +64,7 @@ def _timed_calls(call) -> list[float]:
 
 
 def _direct_agent() -> tuple[subprocess.Popen, str, Path]:
-    """The same agent, started the way the local runtime starts it, without the runtime."""
+    """The same agent served by launch.py as the local runtime serves it, without the runtime."""
     folder = Path(tempfile.mkdtemp(prefix="bench-agent-"))
     (folder / "main.py").write_text(AGENT.read_text())
     process = subprocess.Popen(

@@ -15,9 +15,12 @@ def main() -> None:
     serve_cmd.add_argument(
         "--parent", type=int, help="stop when this process (the one that started us) is gone"
     )
+    serve_cmd.add_argument(
+        "--preload", action="store_true", help="import what agents need now, not at a deploy"
+    )
     args = parser.parse_args()
     try:
-        serve(args.port, args.parent)
+        serve(args.port, args.parent, args.preload)
     except IncompatibleMoto as error:
         raise SystemExit(f"The local backend cannot start: {error}") from error
 

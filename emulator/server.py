@@ -217,14 +217,18 @@ def _stop(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def serve(port: int = 0, parent: int | None = None) -> None:
+def serve(port: int = 0, parent: int | None = None, preload: bool = False) -> None:
     """Serve until SIGTERM, SIGINT or SIGHUP (or, given a ``parent``, until that process is
-    gone); print ``READY <url>`` once the socket accepts connections."""
+    gone); print ``READY <url>`` once the socket accepts connections. ``preload`` starts
+    the agents' fork server now, so even the first deploy is quick; without it, the first
+    deploy starts it (seconds of imports that a backend which deploys nothing never pays)."""
     logs.to_stderr()
     patches.install()  # refuses a moto it does not fit, before anything is served
     sts.install()
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
     site.base_url = f"http://{HOST}:{server.server_port}"
+    if preload:
+        runtime.start_fork_server()  # it imports while we serve
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, _stop)
     if parent is not None:
@@ -234,5 +238,6 @@ def serve(port: int = 0, parent: int | None = None) -> None:
         server.serve_forever()
     finally:
         runtime.stop_all_agents()
+        runtime.stop_fork_server()
         server.server_close()
         print("STOPPED", file=sys.stderr, flush=True)

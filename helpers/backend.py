@@ -8,6 +8,7 @@ are all that differs between the two.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from pathlib import Path
 import boto3
 import requests
 
-from emulator.endpoints import HEALTH_PATH, SERVICE_NAME, STATS_PATH, TRACE_PATH
+from emulator.endpoints import HEALTH_PATH, HOST, SERVICE_NAME, STATS_PATH, TRACE_PATH
 from helpers import settings
 from helpers.calls import CallLog
 from helpers.errors import WorkshopError, explain
@@ -195,12 +196,20 @@ def local_emulator_url() -> str:
     return url
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a server started next)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
 def start_emulator(
-    log_path: Path, timeout: float = 60, tied: bool = False
+    log_path: Path, timeout: float = 60, tied: bool = False, port: int = 0
 ) -> tuple[subprocess.Popen, str]:
     """Start ``python -m emulator serve`` in its own session; return it and its URL.
 
-    Its own session, so a Ctrl-C meant for a notebook's kernel does not stop it; ``tied``
+    Its own session, so a Ctrl-C meant for a notebook's kernel does not stop it; preloaded,
+    so the workshop's first deploy does not wait for the agents' imports; ``tied``
     makes it stop when this process is gone, however that happens. Its log is private:
     it names the workshop's users and resources.
     """
@@ -210,7 +219,7 @@ def start_emulator(
     with open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as log:
         os.chmod(log_path, 0o600)  # an existing log keeps its mode when reopened
         process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", "--port", "0", *parent],
+            [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--preload", *parent],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -233,9 +242,9 @@ def start_emulator(
 
 
 @contextmanager
-def running_emulator(log_path: Path) -> Iterator[str]:
+def running_emulator(log_path: Path, port: int = 0) -> Iterator[str]:
     """A local backend for the duration of a block (the runner, `make lab`, tests)."""
-    process, url = start_emulator(log_path, tied=True)
+    process, url = start_emulator(log_path, tied=True, port=port)
     try:
         yield url
     finally:

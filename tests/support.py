@@ -9,7 +9,6 @@ import glob
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -214,12 +213,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # Cognito

@@ -16,10 +16,10 @@ from bedrock_agentcore.runtime import BedrockAgentCoreContext
 from bedrock_agentcore.services import identity as sdk_identity
 from botocore.exceptions import ClientError
 
-from helpers.backend import Backend
+from helpers.backend import Backend, free_port
 from helpers.cognito import Pool
 from helpers.consent import SessionBinding, sign_in_headlessly
-from tests.support import client, custom_provider, free_port, machine_client, pool_with_user
+from tests.support import client, custom_provider, machine_client, pool_with_user
 
 RETURN_URL = "http://127.0.0.1:9/return"  # nobody serves it: tests bind sessions themselves
 PASSWORD = "Ext3rnal-passw0rd!"

@@ -2,12 +2,17 @@
 bearer token (and boto3 SigV4) for invocations, a test agent that reports its context."""
 
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
+import requests
 from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
 
@@ -28,13 +33,25 @@ from tests.support import (
     with_tampered_payload,
 )
 
+# An emulator whose fork server dies as it imports.
+BROKEN_FORK_SERVER = """
+from emulator.runtime import process
+process.PRELOAD.append("broken_preload")
+from emulator.server import serve
+serve(0)
+"""
 
-def _agent_pid(url: str, runtime: dict) -> int:
-    """The pid of the runtime's agent process, as the context agent reports it (SigV4)."""
+
+def _agent_answer(url: str, runtime: dict) -> dict:
+    """What the runtime's context agent reports of itself (invoked with SigV4)."""
     answer = client(url, "bedrock-agentcore").invoke_agent_runtime(
         agentRuntimeArn=runtime["agentRuntimeArn"], payload=b"{}"
     )
-    return json.loads(answer["response"].read())["pid"]
+    return json.loads(answer["response"].read())
+
+
+def _agent_pid(url: str, runtime: dict) -> int:
+    return _agent_answer(url, runtime)["pid"]
 
 
 @pytest.fixture(scope="module")
@@ -345,12 +362,83 @@ def test_stopping_the_emulator_stops_every_agent():
     assert not process_alive(pid)
 
 
-def test_agents_leave_when_the_emulator_is_killed():
+def test_agents_and_their_fork_server_leave_when_the_emulator_is_killed():
     process, url = start_emulator_process()
-    pid = _agent_pid(url, create_runtime(url, upload_agent(url, "context_agent")))
+    agent = _agent_answer(url, create_runtime(url, upload_agent(url, "context_agent")))
+    fork_server = agent["process"]["parent"]
+    assert fork_server != process.pid
     process.kill()
     process.wait(timeout=10)
     deadline = time.monotonic() + 10
-    while process_alive(pid) and time.monotonic() < deadline:
+    while (process_alive(agent["pid"]) or process_alive(fork_server)) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.2)
-    assert not process_alive(pid)
+    assert not process_alive(agent["pid"])
+    assert not process_alive(fork_server)
+
+
+def test_a_forked_agent_has_its_own_environment_directory_arguments_and_path():
+    emulator_env = {**os.environ, "AWS_SESSION_TOKEN": "the-learners-own", "SHARED_SETTING": "kept"}
+    process, url = start_emulator_process(emulator_env)
+    try:
+        code = upload_agent(url, "context_agent")
+        runtime = create_runtime(url, code, environmentVariables={"GREETING": "hello"})
+        seen = _agent_answer(url, runtime)["process"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert seen["parent"] != process.pid  # forked by the fork server
+    expected = {
+        name: value
+        for name, value in emulator_env.items()
+        if not name.startswith(("AWS_", "BEDROCK_AGENTCORE_"))
+    } | {
+        "GREETING": "hello",
+        "DOCKER_CONTAINER": "1",
+        "PYTHONUNBUFFERED": "1",
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    if "LC_CTYPE" not in emulator_env:  # Python sets it itself in a C locale (PEP 538)
+        seen["environ"].pop("LC_CTYPE", None)
+    assert seen["environ"] == expected
+    assert Path(seen["cwd"]).name.startswith("agentcore-runtime-")
+    assert seen["argv"][0].endswith("launch.py")
+    assert seen["argv"][1:] == ["main.py"]
+    assert seen["path"][:2] == [seen["cwd"], seen["cwd"]]
+    assert os.getcwd() not in seen["path"]  # the emulator's
+
+
+def test_an_agent_whose_variables_a_preloaded_library_reads_is_started_afresh(emulator_url):
+    code = upload_agent(emulator_url, "context_agent")
+    runtime = create_runtime(
+        emulator_url, code, environmentVariables={"OTEL_SERVICE_NAME": "read-at-import"}
+    )
+    seen = _agent_answer(emulator_url, runtime)["process"]
+    emulator = requests.get(f"{emulator_url}/_emulator/health", timeout=5).json()
+    assert seen["parent"] == emulator["pid"]
+    assert seen["environ"]["OTEL_SERVICE_NAME"] == "read-at-import"
+
+
+def test_an_agent_is_started_afresh_if_the_fork_server_cannot_fork(tmp_path):
+    (tmp_path / "broken_preload.py").write_text('raise RuntimeError("broken at import")\n')
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-c", BROKEN_FORK_SERVER],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    try:
+        url = process.stdout.readline().split()[1]
+        runtime = create_runtime(url, upload_agent(url, "context_agent"))
+        assert runtime["status"] == "READY", runtime.get("failureReason")
+        assert _agent_answer(url, runtime)["process"]["parent"] == process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

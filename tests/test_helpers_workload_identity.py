@@ -5,9 +5,9 @@ import json
 import pytest
 
 from helpers import cognito, state, workload_identity
+from helpers.backend import free_port
 from helpers.errors import WorkshopError
 from helpers.settings import SESSION_BINDING_PORT
-from tests.support import free_port
 
 
 def test_workload_identity_is_created_once(backend_and_state):

@@ -24,9 +24,9 @@ import pytest
 import requests
 
 from helpers import settings
-from helpers.backend import health
+from helpers.backend import free_port, health
 from helpers.paths import NOTEBOOKS
-from tests.support import ARTIFACTS, free_port, run_notebooks
+from tests.support import ARTIFACTS, run_notebooks
 
 STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONSENT = "07_invoke_and_authorize.ipynb"

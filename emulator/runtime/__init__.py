@@ -18,13 +18,14 @@ before moto sees it. ``/model/<id>/converse[-stream]`` signed for ``bedrock`` is
 
 from emulator.runtime import invocations
 from emulator.runtime.models import stop_all_agents
+from emulator.runtime.process import start_fork_server, stop_fork_server
 from emulator.runtime.responses import RuntimeControlResponse
 from emulator.service import wsgi_app
 
 PREFIX = "/runtimes/"
 _control = wsgi_app(RuntimeControlResponse)
 
-__all__ = ["PREFIX", "app", "stop_all_agents"]
+__all__ = ["PREFIX", "app", "start_fork_server", "stop_all_agents", "stop_fork_server"]
 
 
 def app(environ: dict, start_response):

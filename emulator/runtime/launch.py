@@ -5,33 +5,77 @@ AgentCore Runtime runs the entry point and expects it to serve ``/invocations`` 
 beyond loopback, so the entry point is imported (its ``app.run()`` under ``__main__``
 does not fire) and its `BedrockAgentCoreApp` served on a free loopback port, announced
 on the first line of output.
+
+The local runtime forks most agents from a fork server that has imported this module,
+and what agents import, already (`emulator.runtime.process`); `forked` makes such a child
+what ``python -m emulator.runtime.launch`` would be.
 """
 
+import io
+import multiprocessing
 import os
 import runpy
 import signal
 import socket
 import sys
 import threading
-import time
 import traceback
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import uvicorn
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
 
+from emulator import lifetime
 from emulator.endpoints import HOST
 
 
-def _stop_when_orphaned(parent: int) -> None:
-    """If the emulator dies without stopping us (SIGKILL), nobody else will: leave too."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)
+def _leave_with_the_emulator() -> None:
+    """If the emulator dies without stopping us (SIGKILL), nobody else will: leave too.
+
+    A child of the fork server cannot wait for a new parent: the fork server lives on while
+    any agent does. It waits instead for the emulator's end of the pipe multiprocessing
+    keeps between them to close.
+    """
+    emulator = multiprocessing.parent_process()
+    if emulator is None:  # started by Popen: the emulator is our parent
+        lifetime.leave_when_orphaned(os.getppid())
+        return
+
+    def watch() -> None:
+        emulator.join()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="emulator-watch", daemon=True).start()
+
+
+def _unbuffered(fd: int, errors: str) -> io.TextIOWrapper:
+    """A stream as PYTHONUNBUFFERED makes it: what an agent prints before it dies is logged."""
+    return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), errors=errors, write_through=True)
+
+
+def forked(entry_point: str, workdir: Path, env: dict[str, str], output: Connection) -> None:
+    """Serve ``entry_point`` in a child of the fork server. The child starts with the fork
+    server's output, environment, directory, arguments and first path entry (the emulator's
+    working directory): each becomes what ``python -m`` in ``workdir`` would give."""
+    # Started daemonic, so that the emulator's exit stops rather than awaits us; an agent
+    # may start processes of its own all the same.
+    multiprocessing.current_process().daemon = False
+    for fd in (1, 2):
+        os.dup2(output.fileno(), fd)
+    output.close()
+    sys.stdout, sys.stderr = _unbuffered(1, "strict"), _unbuffered(2, "backslashreplace")
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(workdir)
+    sys.argv = [__file__, entry_point]
+    if not sys.flags.safe_path:
+        sys.path[0] = os.getcwd()
+    main(entry_point)
 
 
 def main(entry_point: str) -> None:
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    _leave_with_the_emulator()
     root = Path(entry_point).resolve().parent
     sys.path.insert(0, str(root))
     try:

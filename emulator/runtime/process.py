@@ -4,12 +4,20 @@ AWS runs a code deployment in a microVM; here the unpacked zip runs as a child p
 with the workshop's own interpreter (so no aarch64 dependency bundle is needed), bound to
 127.0.0.1 on a port of its own. Its output becomes the runtime's CloudWatch log, in moto,
 under the log group name AWS uses.
+
+Importing what agents import takes seconds, so agents are forked from a fork server that
+has imported it already (`start_fork_server`, as the emulator starts); `READ_AT_IMPORT`
+says which are started afresh instead.
 """
 
 import collections
+import contextlib
 import io
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +25,9 @@ import threading
 import time
 import uuid
 import zipfile
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TextIO
 
 import requests
 from moto.logs.models import logs_backends
@@ -25,6 +35,16 @@ from moto.logs.models import logs_backends
 from emulator.endpoints import HOST
 
 READY_TIMEOUT = 120
+
+# A context of our own: the default start method stays what it was.
+FORK_SERVER = multiprocessing.get_context("forkserver")
+# What every agent imports (launch.py: the SDK's runtime, uvicorn) and the workshop's
+# agents import besides: measured, what a forked agent still imports takes milliseconds.
+PRELOAD = ["emulator.runtime.launch", "bedrock_agentcore.identity.auth", "strands"]
+# The preloaded SDK and OpenTelemetry read these once, at import (endpoint overrides,
+# propagators): an agent whose environment has them otherwise than the fork server's (the
+# emulator's) is started afresh, and reads its own.
+READ_AT_IMPORT = ("BEDROCK_AGENTCORE_", "OTEL_")
 
 
 class LaunchFailed(Exception):
@@ -51,6 +71,62 @@ class RuntimeLog:
         self.logs.put_log_events(self.group, self.stream, [event])
 
 
+def start_fork_server() -> None:
+    """Start the fork server, which imports `PRELOAD` while the emulator serves."""
+    FORK_SERVER.set_forkserver_preload(PRELOAD)
+    multiprocessing.forkserver.ensure_running()
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server with the emulator. It leaves by itself only once it has imported
+    `PRELOAD`: seconds of work for nothing, with the emulator's output held open."""
+    pid = multiprocessing.forkserver._forkserver._forkserver_pid  # no public way to it
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+
+
+def _forkable(env: dict[str, str]) -> bool:
+    names = {name for name in env.keys() | os.environ.keys() if name.startswith(READ_AT_IMPORT)}
+    return all(env.get(name) == os.environ.get(name) for name in names)
+
+
+class _Forked:
+    """An agent forked by the fork server, behind the part of `subprocess.Popen`'s
+    interface `AgentProcess` uses."""
+
+    def __init__(self, entry_point: str, workdir: Path, env: dict[str, str]):
+        # Not at the top: ``python -m emulator.runtime.launch`` imports this module (through
+        # its package) before it runs launch.py, which must not be imported by then.
+        from emulator.runtime import launch
+
+        read_end, write_end = os.pipe()
+        self.stdout: TextIO = open(read_end)  # noqa: SIM115 (read until the agent exits)
+        output = Connection(write_end, readable=False)
+        self._process = FORK_SERVER.Process(
+            target=launch.forked, args=(entry_point, workdir, env, output), daemon=True
+        )
+        try:
+            self._process.start()
+        finally:
+            output.close()
+        self.pid = self._process.pid
+
+    def poll(self) -> int | None:
+        return self._process.exitcode
+
+    def terminate(self) -> None:
+        self._process.terminate()
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired(f"agent {self.pid}", timeout)
+        return self._process.exitcode
+
+
 class AgentProcess:
     """One running code deployment: unpacked, started, health-checked, stoppable."""
 
@@ -69,7 +145,18 @@ class AgentProcess:
         if script is None or not (self.workdir / script).is_file():
             self._cleanup()
             raise LaunchFailed(f"The entry point {entry_point} names no Python file in the zip.")
-        self.process = subprocess.Popen(
+        self.process = self._start(script, env)
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
+
+    def _start(self, script: str, env: dict[str, str]) -> _Forked | subprocess.Popen[str]:
+        if _forkable(env):
+            start_fork_server()  # if the emulator did not, the first agent waits for it
+            # A fork server that died importing (its traceback is in the emulator's log)
+            # answers EOF: started afresh, the agent shows the learner the same error.
+            with contextlib.suppress(EOFError, OSError):
+                return _Forked(script, self.workdir, env)
+        return subprocess.Popen(
             [sys.executable, "-m", "emulator.runtime.launch", script],
             cwd=self.workdir,
             env=env,
@@ -78,8 +165,6 @@ class AgentProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
-        self._pump_thread.start()
 
     @property
     def url(self) -> str:

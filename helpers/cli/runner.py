@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +35,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from emulator.endpoints import HOST
 from helpers import settings
-from helpers.backend import AWS, LOCAL, api_calls, running_emulator
+from helpers.backend import AWS, LOCAL, api_calls, free_port, running_emulator
 from helpers.display import Table
 from helpers.errors import WorkshopError
 from helpers.paths import NOTEBOOKS, state_dir, state_file
@@ -48,6 +49,10 @@ CLEANUP = "13_cleanup.ipynb"
 KERNEL = "python3"
 RUNS = Path("runs")
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# jsonschema checks "iri" formats with rfc3987_syntax where it is installed, and that builds
+# a grammar at import: over a second of papermill's import, for formats nbformat's schemas
+# never use. Without it, jsonschema skips those formats.
+sys.modules.setdefault("rfc3987_syntax", None)
 # What every notebook's first cell imports, imported while the kernel waits for its turn
 # (and the names deleted again: a notebook must not find what it did not import).
 WARM_IMPORTS = (
@@ -193,17 +198,27 @@ def run_notebook(
 
 
 @contextmanager
-def _backend(name: str, out_dir: Path, emulator_url: str | None) -> Iterator[str | None]:
-    """The environment the notebooks' kernels inherit: where state goes, which backend."""
+def _backend(
+    name: str, out_dir: Path, emulator_url: str | None, then: Callable[[], object]
+) -> Iterator[str | None]:
+    """The environment the notebooks' kernels inherit: where state goes, which backend.
+
+    ``then`` runs as soon as that environment is set: the first kernel starts while a
+    local backend of the run's own is still starting (its port chosen beforehand).
+    """
     os.environ[settings.WORKSHOP_DIR] = str(out_dir)
     if name == AWS:
+        then()
         yield None
     elif emulator_url:
         os.environ[settings.EMULATOR_URL] = emulator_url
+        then()
         yield emulator_url
     else:
-        with running_emulator(out_dir / "emulator.log") as url:
-            os.environ[settings.EMULATOR_URL] = url
+        port = free_port()
+        os.environ[settings.EMULATOR_URL] = f"http://{HOST}:{port}"
+        then()
+        with running_emulator(out_dir / "emulator.log", port) as url:
             yield url
 
 
@@ -323,7 +338,14 @@ def run(
             stop_kernel(kernel, aborted=stop.aborted)
         return results[-1]
 
-    with only_run(out_dir), stop.handling(), _backend(backend, out_dir, emulator_url) as url:
+    def start_first_kernel() -> None:
+        kernels[steps[0]] = start_kernel(steps[0])
+
+    with (
+        only_run(out_dir),
+        stop.handling(),
+        _backend(backend, out_dir, emulator_url, start_first_kernel) as url,
+    ):
         calls_before = api_calls(url)
         try:
             for index, notebook in enumerate(steps):

@@ -1,6 +1,7 @@
 """A test agent that reports what AgentCore Runtime handed it, so tests can check it."""
 
 import os
+import sys
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, BedrockAgentCoreContext
 
@@ -20,6 +21,13 @@ def invoke(payload, context):
         "pid": os.getpid(),
         "environment": {
             name: os.environ.get(name) for name in ("DOCKER_CONTAINER", "GREETING", "AWS_REGION")
+        },
+        "process": {
+            "environ": dict(os.environ),
+            "cwd": os.getcwd(),
+            "argv": sys.argv,
+            "path": sys.path,
+            "parent": os.getppid(),
         },
     }
     if payload.get("stream"):
