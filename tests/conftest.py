@@ -164,3 +164,16 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+# The modules that run whole notebooks take a minute each; pytest-xdist hands modules to
+# its workers in collection order, so these go first and the short ones fill the gaps.
+LONGEST_FIRST = ("test_runner.py", "test_notebooks.py", "test_lab.py", "test_damaged_state.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its own order
