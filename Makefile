@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TOOLS := .tools
 # uv installs in seconds what pip takes a minute or two for. Without uv on the PATH, pip
-# fetches it into .tools; if that fails too, pip installs the workshop.
+# fetches it into .tools; if that fails too, pip installs the workshop. Bytecode is compiled
+# at install (as pip does): every kernel, agent and backend imports boto3, moto and strands.
 FIND_UV = uv=$$(command -v uv || echo $(TOOLS)/bin/uv); [ -x "$$uv" ] || \
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
 	--target $(TOOLS) uv >/dev/null 2>&1
@@ -17,7 +18,8 @@ $(INSTALLED): pyproject.toml requirements.lock
 	@echo "Installing the workshop into $(VENV) (versions from requirements.lock)..."
 	@$(FIND_UV); if [ -x "$$uv" ]; then \
 		$$uv venv --quiet --seed --allow-existing --python $(PYTHON) $(VENV) && \
-		$$uv pip install --quiet --python $(BIN)/python -r requirements.lock -e . ; \
+		$$uv pip install --quiet --compile-bytecode --python $(BIN)/python \
+			-r requirements.lock -e . ; \
 	else \
 		echo "(uv is not available: installing with pip, which takes a minute or two)" && \
 		$(PYTHON) -m venv $(VENV) && \
