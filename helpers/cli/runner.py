@@ -49,10 +49,6 @@ CLEANUP = "13_cleanup.ipynb"
 KERNEL = "python3"
 RUNS = Path("runs")
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# jsonschema checks "iri" formats with rfc3987_syntax where it is installed, and that builds
-# a grammar at import: over a second of papermill's import, for formats nbformat's schemas
-# never use. Without it, jsonschema skips those formats.
-sys.modules.setdefault("rfc3987_syntax", None)
 # What every notebook's first cell imports, imported while the kernel waits for its turn
 # (and the names deleted again: a notebook must not find what it did not import).
 WARM_IMPORTS = (
@@ -310,7 +306,10 @@ def run(
     the run made.
     """
     # papermill takes a second and more to import (nbformat's JSON schemas): meanwhile the
-    # local backend starts, in a process of its own.
+    # local backend starts, in a process of its own. jsonschema checks "iri" formats with
+    # rfc3987_syntax where it is installed, which builds a grammar at import (over a second),
+    # for formats nbformat's schemas never use: without it, jsonschema skips those formats.
+    sys.modules.setdefault("rfc3987_syntax", None)
     threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True).start()
     out_dir.mkdir(parents=True, exist_ok=True)
     steps = [n for n in notebooks if n.name != CLEANUP]
@@ -341,31 +340,32 @@ def run(
     def start_first_kernel() -> None:
         kernels[steps[0]] = start_kernel(steps[0])
 
-    with (
-        only_run(out_dir),
-        stop.handling(),
-        _backend(backend, out_dir, emulator_url, start_first_kernel) as url,
-    ):
-        calls_before = api_calls(url)
-        try:
-            for index, notebook in enumerate(steps):
-                if notebook.name == CLEANUP:
-                    continue
-                if stop.by:
-                    results.append(Result(notebook.name, "STOPPED", 0.0, f"not run: {stop.by}"))
-                    break
-                if execute(index).status != "ok":
-                    break
-            if cleanup:
-                stop.cleaning = True
-                execute(len(steps) - 1)
-        except KeyboardInterrupt:
-            _say(_abort_message(out_dir, backend, region, emulator_url))
-        finally:
-            aborted, stop.aborted = stop.aborted, True  # now a signal waits for the teardown
-            for spare in kernels.values():
-                stop_kernel(spare, aborted=aborted)
-        calls_after = api_calls(url)
+    try:
+        with (
+            only_run(out_dir),
+            stop.handling(),
+            _backend(backend, out_dir, emulator_url, start_first_kernel) as url,
+        ):
+            calls_before = api_calls(url)
+            try:
+                for index, notebook in enumerate(steps):
+                    if notebook.name == CLEANUP:
+                        continue
+                    if stop.by:
+                        results.append(Result(notebook.name, "STOPPED", 0.0, f"not run: {stop.by}"))
+                        break
+                    if execute(index).status != "ok":
+                        break
+                if cleanup:
+                    stop.cleaning = True
+                    execute(len(steps) - 1)
+            except KeyboardInterrupt:
+                _say(_abort_message(out_dir, backend, region, emulator_url))
+            calls_after = api_calls(url)
+    finally:  # even if the backend did not start: the first kernel may have
+        aborted, stop.aborted = stop.aborted, True  # now a signal waits for the teardown
+        for spare in kernels.values():
+            stop_kernel(spare, aborted=aborted)
     calls = calls_after - calls_before if None not in (calls_before, calls_after) else None
     return results, calls
 
