@@ -186,13 +186,11 @@ def local_emulator_url() -> str:
                 "Restart `make lab` (or unset the variable to let the notebook start one)."
             )
         return given
-    record = emulator_record()
-    if record.exists():
-        url = json.loads(record.read_text())["url"]
-        if health(url) is not None:
-            return url
+    recorded = _recorded_emulator()
+    if recorded and health(recorded["url"]) is not None:
+        return recorded["url"]
     process, url = start_emulator(emulator_log())
-    private_file(record, json.dumps({"url": url, "pid": process.pid}))
+    private_file(emulator_record(), json.dumps({"url": url, "pid": process.pid}))
     return url
 
 
@@ -201,6 +199,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def _recorded_emulator() -> dict | None:
+    """The background backend a notebook started (its URL and pid), if the record is sound.
+
+    A record cut short (a crash, a full disk) names no backend: a new one is started over it.
+    """
+    try:
+        recorded = json.loads(emulator_record().read_text())
+        return recorded if isinstance(recorded["url"], str) and int(recorded["pid"]) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def start_emulator(
@@ -266,11 +276,10 @@ def api_calls(url: str | None) -> int | None:
 
 def stop_started_emulator() -> bool:
     """Stop the local backend a notebook started in the background, if any is running."""
-    record = emulator_record()
-    if not record.exists():
+    recorded = _recorded_emulator()
+    emulator_record().unlink(missing_ok=True)
+    if recorded is None:
         return False
-    recorded = json.loads(record.read_text())
-    record.unlink()
     live = _health_info(recorded["url"])
     if live is None or live["pid"] != recorded["pid"]:
         return False

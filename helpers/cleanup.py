@@ -226,6 +226,7 @@ def remove_local_files(directory: Path | None = None) -> list[str]:
         root / LOCAL_DEV_CONFIG,
         state_file(directory),
         *state_file(directory).parent.glob("state-*.stale.json"),
+        *state_file(directory).parent.glob(".state.json.*.partial"),  # a writer that died
     ]
     removed = [str(path.relative_to(root)) for path in files if path.exists()]
     for path in files:

@@ -1,5 +1,6 @@
 """Choosing the backend: the local emulator found or started, AWS settings explained."""
 
+import json
 import subprocess
 import sys
 import time
@@ -84,6 +85,21 @@ def test_local_starts_a_backend_once_and_reuses_it(workshop_dir, monkeypatch, em
     stopped = lambda: True if backend.health(first.endpoint_url) is None else None  # noqa: E731
     backend.wait_until(stopped, "the started backend to stop", timeout=10)
     assert not backend.stop_started_emulator()
+
+
+def test_a_damaged_record_of_the_background_backend_is_replaced(workshop_dir, monkeypatch):
+    monkeypatch.delenv(EMULATOR_URL)
+    record = workshop_dir / ".workshop" / "emulator.json"
+    record.parent.mkdir()
+    record.write_text('{"url": "http://127.0.0.1:')  # cut short
+    assert not backend.stop_started_emulator() and not record.exists()
+    record.write_text("[]")
+    started = backend.connect("local")
+    try:
+        assert backend.health(started.endpoint_url)
+        assert json.loads(record.read_text())["url"] == started.endpoint_url
+    finally:
+        assert backend.stop_started_emulator()
 
 
 def test_the_notebook_side_never_loads_the_backends_server_code():

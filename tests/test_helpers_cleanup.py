@@ -142,3 +142,14 @@ def test_a_damaged_state_of_another_backend_is_not_cleaned_up_here(backend_and_s
     with pytest.raises(WorkshopError, match="belongs to the aws backend in eu-west-1: run 13_"):
         cleanup.what_to_delete(be)
     assert ws.path.exists()
+
+
+def test_cleanup_removes_what_a_writer_that_died_left_beside_the_ledger(workshop_dir):
+    folder = workshop_dir / ".workshop"
+    folder.mkdir()
+    leftovers = [folder / ".state.json.k2j3h4.partial", folder / "state-1a2b.stale.json"]
+    for path in leftovers:
+        path.write_text("{")
+    removed = cleanup.remove_local_files(workshop_dir)
+    assert sorted(removed) == sorted(str(p.relative_to(workshop_dir)) for p in leftovers)
+    assert not folder.exists()
