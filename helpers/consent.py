@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
+from bs4 import BeautifulSoup
 
 from helpers.backend import Backend
 from helpers.calls import CallLog, http_call
@@ -166,15 +167,16 @@ class ConsentTrip:
 
 def _form(page: str) -> tuple[str, dict[str, str]]:
     """The classic hosted UI's sign-in form: its action and hidden fields."""
-    action = re.search(r'<form[^>]*name="cognitoSignInForm"[^>]*action="([^"]+)"', page)
-    if action is None:
-        action = re.search(r'<form[^>]*action="([^"]+)"', page)
-    if action is None:
+    soup = BeautifulSoup(page, "html.parser")
+    form = soup.find("form", attrs={"name": "cognitoSignInForm"}) or soup.find("form")
+    if form is None or not form.get("action"):
         raise WorkshopError("The sign-in page has no form: is this the classic hosted UI?")
-    hidden = dict(
-        re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)
-    )
-    return html.unescape(action.group(1)), hidden
+    hidden = {
+        field["name"]: field.get("value", "")
+        for field in form.find_all("input", attrs={"type": "hidden"})
+        if field.get("name")
+    }
+    return form["action"], hidden
 
 
 def sign_in_headlessly(
