@@ -21,8 +21,10 @@ from tests.support import (
     LIBFAKETIME,
     REGION,
     deploy_agent,
+    pool_with_user,
     require_debian_package,
     start_emulator_process,
+    upload_agent,
 )
 
 
@@ -75,6 +77,18 @@ def time_machine(clocked_emulator):
         return boto3.client(service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS)
 
     return client, move
+
+
+@pytest.fixture(scope="module")
+def pool(emulator_url):
+    """A user pool with an app client and a signed-in user (modules may have their own)."""
+    return pool_with_user(emulator_url)
+
+
+@pytest.fixture(scope="module")
+def context_code(emulator_url):
+    """The context agent (it reports what it sees) uploaded as a deployment zip."""
+    return upload_agent(emulator_url, "context_agent")
 
 
 @pytest.fixture(scope="session")

@@ -198,6 +198,38 @@ def custom_provider(url: str, discovery_url: str, app_client: dict, prefix: str)
     )
 
 
+def hosted_ui_provider(url: str, prefix: str, scopes: list[str]) -> tuple[str, dict, dict]:
+    """The quickstart's outbound side: a pool with a hosted UI whose app client is a
+    CustomOauth2 provider's, the provider's callback registered and the code grant allowed.
+    The pool's id, its app client and the provider (AWS's answer)."""
+    cognito = client(url, "cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="external")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(Domain=f"ext-{uuid.uuid4().hex[:8]}", UserPoolId=pool_id)
+    app_client = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="agentcore", GenerateSecret=True
+    )["UserPoolClient"]
+    discovery = f"{url}/{pool_id}/.well-known/openid-configuration"
+    provider = custom_provider(url, discovery, app_client, prefix)
+    cognito.update_user_pool_client(
+        UserPoolId=pool_id,
+        ClientId=app_client["ClientId"],
+        ClientName="agentcore",
+        CallbackURLs=[provider["callbackUrl"]],
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=scopes,
+        AllowedOAuthFlowsUserPoolClient=True,
+        SupportedIdentityProviders=["COGNITO"],
+    )
+    return pool_id, app_client, provider
+
+
+def workload_returning_to(url: str, return_url: str) -> str:
+    """A workload identity (a fresh name) that allows ``return_url``; its name."""
+    return client(url, "bedrock-agentcore-control").create_workload_identity(
+        name=f"wl-{uuid.uuid4().hex[:8]}", allowedResourceOauth2ReturnUrls=[return_url]
+    )["name"]
+
+
 # Browser tests: Debian's Chromium, driven by Playwright.
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(

@@ -18,9 +18,7 @@ from tests.support import (
     error_of,
     http_error_of,
     invoke_with_bearer,
-    pool_with_user,
     quickstart_authorizer,
-    upload_agent,
 )
 
 # Longer than the emulator's discovery timeout, so the stalled call ends as a 401.
@@ -73,16 +71,6 @@ def _provider(delay: float, status: int, body: bytes) -> Iterator[_Provider]:
         provider.release.set()
         provider.shutdown()
         provider.server_close()
-
-
-@pytest.fixture(scope="module")
-def pool(emulator_url):
-    return pool_with_user(emulator_url)
-
-
-@pytest.fixture(scope="module")
-def context_code(emulator_url):
-    return upload_agent(emulator_url, "context_agent")
 
 
 def test_a_slow_discovery_url_stalls_only_its_own_runtime(emulator_url, pool, context_code):

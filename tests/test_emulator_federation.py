@@ -5,7 +5,6 @@ import asyncio
 import re
 import threading
 import time
-import uuid
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import jwt
@@ -19,7 +18,14 @@ from botocore.exceptions import ClientError
 from helpers.backend import Backend, free_port
 from helpers.cognito import Pool
 from helpers.consent import SessionBinding, sign_in_headlessly
-from tests.support import client, custom_provider, machine_client, pool_with_user
+from tests.support import (
+    client,
+    custom_provider,
+    hosted_ui_provider,
+    machine_client,
+    pool_with_user,
+    workload_returning_to,
+)
 
 RETURN_URL = "http://127.0.0.1:9/return"  # nobody serves it: tests bind sessions themselves
 PASSWORD = "Ext3rnal-passw0rd!"
@@ -28,33 +34,15 @@ PASSWORD = "Ext3rnal-passw0rd!"
 @pytest.fixture(scope="module")
 def outbound(emulator_url):
     """The quickstart's outbound side: identity pool, its client, a provider, a workload."""
+    pool_id, app_client, provider = hosted_ui_provider(
+        emulator_url, "provider", ["openid", "profile"]
+    )
     cognito = client(emulator_url, "cognito-idp")
-    control = client(emulator_url, "bedrock-agentcore-control")
-    pool_id = cognito.create_user_pool(PoolName="external")["UserPool"]["Id"]
-    cognito.create_user_pool_domain(Domain=f"ext-{uuid.uuid4().hex[:8]}", UserPoolId=pool_id)
     cognito.admin_create_user(UserPoolId=pool_id, Username="dave")
     cognito.admin_set_user_password(
         UserPoolId=pool_id, Username="dave", Password=PASSWORD, Permanent=True
     )
-    app_client = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="agentcore", GenerateSecret=True
-    )["UserPoolClient"]
-    discovery = f"{emulator_url}/{pool_id}/.well-known/openid-configuration"
-    provider = custom_provider(emulator_url, discovery, app_client, "provider")
-    name = provider["name"]
-    cognito.update_user_pool_client(
-        UserPoolId=pool_id,
-        ClientId=app_client["ClientId"],
-        ClientName="agentcore",
-        CallbackURLs=[provider["callbackUrl"]],
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid", "profile"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        SupportedIdentityProviders=["COGNITO"],
-    )
-    workload = control.create_workload_identity(
-        name=f"wl-{uuid.uuid4().hex[:8]}", allowedResourceOauth2ReturnUrls=[RETURN_URL]
-    )["name"]
+    workload = workload_returning_to(emulator_url, RETURN_URL)
     users = pool_with_user(emulator_url)
     dave = Pool(
         pool_id=pool_id,
@@ -63,10 +51,10 @@ def outbound(emulator_url):
         domain=None,
         username="dave",
         password=PASSWORD,
-        discovery_url=discovery,
+        discovery_url=f"{emulator_url}/{pool_id}/.well-known/openid-configuration",
     )
     return {
-        "provider": name,
+        "provider": provider["name"],
         "workload": workload,
         "users": users,
         "dave": dave,

@@ -22,12 +22,13 @@ from tests.support import (
     REGION,
     client,
     create_runtime,
-    custom_provider,
     error_of,
+    hosted_ui_provider,
     http_error_of,
     invoke_with_bearer,
     pool_with_user,
     upload_agent,
+    workload_returning_to,
 )
 
 RETURN_URL = "http://127.0.0.1:9/return"  # nobody serves it: no test follows it
@@ -44,27 +45,8 @@ RESERVED = (
 
 def _outbound(url: str) -> dict[str, str]:
     """A CustomOauth2 provider on a pool with a hosted UI, a workload, a signed-in user."""
-    cognito = client(url, "cognito-idp")
-    pool_id = cognito.create_user_pool(PoolName="external")["UserPool"]["Id"]
-    cognito.create_user_pool_domain(Domain=f"ext-{uuid.uuid4().hex[:8]}", UserPoolId=pool_id)
-    app_client = cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="agentcore", GenerateSecret=True
-    )["UserPoolClient"]
-    discovery = f"{url}/{pool_id}/.well-known/openid-configuration"
-    provider = custom_provider(url, discovery, app_client, "hardening")
-    cognito.update_user_pool_client(
-        UserPoolId=pool_id,
-        ClientId=app_client["ClientId"],
-        ClientName="agentcore",
-        CallbackURLs=[provider["callbackUrl"]],
-        AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=["openid"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        SupportedIdentityProviders=["COGNITO"],
-    )
-    workload = client(url, "bedrock-agentcore-control").create_workload_identity(
-        name=f"wl-{uuid.uuid4().hex[:8]}", allowedResourceOauth2ReturnUrls=[RETURN_URL]
-    )["name"]
+    _, _, provider = hosted_ui_provider(url, "hardening", ["openid"])
+    workload = workload_returning_to(url, RETURN_URL)
     wat = client(url, "bedrock-agentcore").get_workload_access_token_for_jwt(
         workloadName=workload, userToken=pool_with_user(url)["access_token"]
     )["workloadAccessToken"]

@@ -55,16 +55,6 @@ def _agent_pid(url: str, runtime: dict) -> int:
 
 
 @pytest.fixture(scope="module")
-def pool(emulator_url):
-    return pool_with_user(emulator_url)
-
-
-@pytest.fixture(scope="module")
-def context_code(emulator_url):
-    return upload_agent(emulator_url, "context_agent")
-
-
-@pytest.fixture(scope="module")
 def jwt_runtime(emulator_url, pool, context_code):
     return create_runtime(
         emulator_url,

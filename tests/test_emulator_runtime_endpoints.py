@@ -19,7 +19,7 @@ from moto.core.utils import camelcase_to_underscores
 
 from emulator.runtime import PREFIX
 from emulator.runtime.responses import RuntimeControlResponse
-from tests.support import REGION, client, create_runtime, error_of, process_alive, upload_agent
+from tests.support import REGION, client, create_runtime, error_of, process_alive
 
 QUICK = WaitConfig(max_wait=60, poll_interval=1)
 ENDPOINT_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/{}/runtime-endpoint/{}"
@@ -73,11 +73,6 @@ def _gone(pid: int) -> bool:
     while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     return not process_alive(pid)
-
-
-@pytest.fixture(scope="module")
-def context_code(emulator_url):
-    return upload_agent(emulator_url, "context_agent")
 
 
 @pytest.fixture(scope="module")
