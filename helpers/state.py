@@ -139,7 +139,7 @@ def _problem(data: Any) -> str | None:
     return None
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read(path: Path) -> dict[str, Any]:
     """The state in ``path``, or a `DamagedStateError` saying what is wrong with it."""
     try:
         data = json.loads(path.read_text())
@@ -169,7 +169,7 @@ def load(backend: Backend, directory: Path | None = None) -> WorkshopState:
     """
     path = state_file(directory)
     if path.exists():
-        data = _read(path)
+        data = read(path)
         recorded = data["backend"]
         if recorded == binding(backend):
             return WorkshopState(path, data)

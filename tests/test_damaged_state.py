@@ -9,7 +9,6 @@ keep both cores busy): first one that finds no suffix, then the one of the works
 
 import json
 import re
-import signal
 import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,6 @@ from tests.support import (
     inventory,
     nothing,
     run_notebooks,
-    start_emulator_process,
 )
 from tests.test_notebooks import STEPS
 
@@ -67,45 +65,41 @@ def _side_by_side(*calls: tuple) -> list[subprocess.CompletedProcess]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(separate_emulator, tmp_path_factory):
     """The workshop, its steps on damaged copies of its state, a cleanup that cannot tell
     which resources are the workshop's, and the cleanup of the workshop, its state cut short."""
-    process, url = start_emulator_process()
-    try:
-        out = tmp_path_factory.mktemp("workshop")
-        kept = run_notebooks("--emulator", url, "--keep", "--out", out, *STEPS[:7])
-        assert kept.returncode == 0, kept.stderr[-3000:]
-        text = (out / ".workshop" / "state.json").read_text()
-        kept_inventory = inventory(url)
-        folders = {name: tmp_path_factory.mktemp(name) for name in DAMAGED}
-        for name, folder in folders.items():
-            _damage(folder, DAMAGED[name][0](text))
-        first_step, last_step = (
-            ("--emulator", url, "--keep", "--out", folder, NOTEBOOKS / f"{name}.ipynb")
-            for name, folder in folders.items()
-        )
-        unknown = tmp_path_factory.mktemp("unknown")  # no suffix in the state, no other file
-        _damage(unknown, _garbage(text))
-        refused, first = _side_by_side(("--emulator", url, "--out", unknown, CLEANUP), first_step)
-        refused_inventory = inventory(url)
-        control = client(url, "bedrock-agentcore-control")  # an endpoint the ledger never saw
-        runtime_id = json.loads(text)["ledger"]["agent_runtime"]["id"]
-        control.create_agent_runtime_endpoint(agentRuntimeId=runtime_id, name="extra")
-        _damage(out, _cut_short(text))
-        cleaned, last = _side_by_side(("--emulator", url, "--out", out, CLEANUP), last_step)
-        yield {
-            "out": out,
-            "suffix": json.loads(text)["suffix"],
-            "steps": {
-                name: (folders[name], run) for name, run in zip(DAMAGED, (first, last), strict=True)
-            },
-            "unknown": (unknown, refused),
-            "cleaned": cleaned,
-            "inventories": [kept_inventory, refused_inventory, inventory(url)],
-        }
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+    url = separate_emulator.url
+    out = tmp_path_factory.mktemp("workshop")
+    kept = run_notebooks("--emulator", url, "--keep", "--out", out, *STEPS[:7])
+    assert kept.returncode == 0, kept.stderr[-3000:]
+    text = (out / ".workshop" / "state.json").read_text()
+    kept_inventory = inventory(url)
+    folders = {name: tmp_path_factory.mktemp(name) for name in DAMAGED}
+    for name, folder in folders.items():
+        _damage(folder, DAMAGED[name][0](text))
+    first_step, last_step = (
+        ("--emulator", url, "--keep", "--out", folder, NOTEBOOKS / f"{name}.ipynb")
+        for name, folder in folders.items()
+    )
+    unknown = tmp_path_factory.mktemp("unknown")  # no suffix in the state, no other file
+    _damage(unknown, _garbage(text))
+    refused, first = _side_by_side(("--emulator", url, "--out", unknown, CLEANUP), first_step)
+    refused_inventory = inventory(url)
+    control = client(url, "bedrock-agentcore-control")  # an endpoint the ledger never saw
+    runtime_id = json.loads(text)["ledger"]["agent_runtime"]["id"]
+    control.create_agent_runtime_endpoint(agentRuntimeId=runtime_id, name="extra")
+    _damage(out, _cut_short(text))
+    cleaned, last = _side_by_side(("--emulator", url, "--out", out, CLEANUP), last_step)
+    return {
+        "out": out,
+        "suffix": json.loads(text)["suffix"],
+        "steps": {
+            name: (folders[name], run) for name, run in zip(DAMAGED, (first, last), strict=True)
+        },
+        "unknown": (unknown, refused),
+        "cleaned": cleaned,
+        "inventories": [kept_inventory, refused_inventory, inventory(url)],
+    }
 
 
 def _errors(executed: Path) -> list[tuple[str, dict]]:

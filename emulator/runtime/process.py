@@ -6,8 +6,8 @@ with the workshop's own interpreter (so no aarch64 dependency bundle is needed),
 under the log group name AWS uses.
 
 Importing what agents import takes seconds, so agents are forked from a fork server that
-has imported it already (`start_fork_server`, as the emulator starts); `READ_AT_IMPORT`
-says which are started afresh instead.
+has imported it already (`start_fork_server`: as a preloading emulator starts, else at the
+first deploy); `READ_AT_IMPORT` says which are started afresh instead.
 """
 
 import collections

@@ -21,7 +21,6 @@ import contextlib
 import fcntl
 import importlib
 import itertools
-import json
 import os
 import signal
 import sys
@@ -36,7 +35,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from emulator.endpoints import HOST
-from helpers import settings
+from helpers import settings, state
 from helpers.backend import AWS, LOCAL, api_calls, free_port, running_emulator
 from helpers.display import Table
 from helpers.errors import WorkshopError
@@ -263,13 +262,14 @@ def new_run_folder(root: Path = RUNS) -> Path:
 
 def left_behind(out_dir: Path) -> list[str]:
     """What the workshop's ledger in ``out_dir`` still names, newest first."""
-    try:
-        ledger = json.loads(state_file(out_dir).read_text())["ledger"]
-        return [KINDS[Kind(e["kind"])].describe(e) for e in reversed(list(ledger.values()))]
-    except FileNotFoundError:
+    path = state_file(out_dir)
+    if not path.exists():
         return []
-    except (ValueError, KeyError, TypeError):
-        return [f"whatever the unreadable {state_file(out_dir)} recorded"]
+    try:
+        ledger = state.read(path)["ledger"]
+    except state.DamagedStateError:
+        return [f"whatever the damaged {path} recorded (13_cleanup finds it by its suffix)"]
+    return [KINDS[Kind(e["kind"])].describe(e) for e in reversed(list(ledger.values()))]
 
 
 def _abort_message(out_dir: Path, backend: str, region: str, emulator_url: str | None) -> str:
