@@ -28,9 +28,13 @@ from moto.utilities.utils import load_resource
 
 from helpers import authorizer, execution_role, packaging, runtime
 from helpers.backend import LOCAL_CREDENTIALS
-from helpers.paths import AGENT_DIR
+from helpers.paths import AGENT_DIR, NOTEBOOKS
 
 REGION = "us-east-1"
+# The notebooks in order; the steps (all but the cleanup, which the runner adds at the end).
+ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+CLEANUP = NOTEBOOKS / "13_cleanup.ipynb"
+STEPS = [path for path in ORDER if path != CLEANUP]
 # What a workshop writes on the learner's machine: cleanup removes all of it.
 LOCAL_FILES = (".agentcore_identity_user.env", ".agentcore.json", ".workshop/state.json")
 AGENTS = Path(__file__).parent / "agents"

@@ -19,18 +19,18 @@ import pytest
 
 from helpers.paths import NOTEBOOKS
 from tests.support import (
+    CLEANUP,
     LOCAL_FILES,
+    STEPS,
     client,
     inventory,
     nothing,
     run_notebooks,
 )
-from tests.test_notebooks import STEPS
 
 WAY_OUT = (
     "run 13_cleanup, which deletes this workshop's resources by their names and starts afresh."
 )
-CLEANUP = NOTEBOOKS / "13_cleanup.ipynb"
 
 
 def _cut_short(text: str) -> bytes:

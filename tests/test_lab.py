@@ -26,9 +26,8 @@ import requests
 from helpers import settings
 from helpers.backend import free_port, health
 from helpers.paths import NOTEBOOKS
-from tests.support import ARTIFACTS, run_notebooks
+from tests.support import ARTIFACTS, STEPS, run_notebooks
 
-STEPS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CONSENT = "07_invoke_and_authorize.ipynb"
 SECOND_PROVIDER = "11_second_provider.ipynb"
 NO_WINDOWING = {"windowingMode": "none"}

@@ -10,10 +10,18 @@ import nbformat
 import pytest
 
 from helpers.paths import NOTEBOOKS
-from tests.support import LOCAL_FILES, client, inventory, nothing, outputs, run_notebooks
+from tests.support import (
+    CLEANUP,
+    LOCAL_FILES,
+    ORDER,
+    STEPS,
+    client,
+    inventory,
+    nothing,
+    outputs,
+    run_notebooks,
+)
 
-ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-STEPS = [path for path in ORDER if path.name != "13_cleanup.ipynb"]
 # A JWS (bearer token) or JWE (workload access token): a base64url JSON header, then a dot.
 TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
 
@@ -32,7 +40,7 @@ def lifecycle(separate_emulator, tmp_path_factory):
     after_first = inventory(url)
     second = run_notebooks("--emulator", url, "--keep", "--out", out)
     after_second = inventory(url)
-    cleanup_only = NOTEBOOKS / "13_cleanup.ipynb"
+    cleanup_only = CLEANUP
     cleanups = [run_notebooks("--emulator", url, "--out", out, cleanup_only)]
     shutil.copy(out / cleanup_only.name, first_copy)  # the cleanup that deleted everything
     cleanups.append(run_notebooks("--emulator", url, "--out", out, cleanup_only))

@@ -18,11 +18,16 @@ from helpers import settings
 from helpers.backend import health
 from helpers.cli.runner import new_run_folder, only_run
 from helpers.paths import NOTEBOOKS
-from tests.support import LOCAL_FILES, inventory, nothing, outputs, run_notebooks
-
-ORDER = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-STEPS = [path for path in ORDER if path.name != "13_cleanup.ipynb"]
-CLEANUP = NOTEBOOKS / "13_cleanup.ipynb"
+from tests.support import (
+    CLEANUP,
+    LOCAL_FILES,
+    ORDER,
+    STEPS,
+    inventory,
+    nothing,
+    outputs,
+    run_notebooks,
+)
 
 
 def test_second_provider_runs_after_its_prerequisites_with_a_vendor(
@@ -51,7 +56,7 @@ def test_second_provider_runs_after_its_prerequisites_with_a_vendor(
     assert "Redirect URI to register at the vendor" in shown and "One user, two providers" in shown
     assert secret not in shown and secret not in executed.read_text()
     assert any(name.startswith("GithubProvider-") for name in inventory(url)["providers"])
-    cleanup = run_notebooks("--emulator", url, "--out", tmp_path, NOTEBOOKS / "13_cleanup.ipynb")
+    cleanup = run_notebooks("--emulator", url, "--out", tmp_path, CLEANUP)
     assert cleanup.returncode == 0, cleanup.stderr[-3000:]
     assert nothing(inventory(url))
 
