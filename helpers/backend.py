@@ -214,22 +214,23 @@ def _recorded_emulator() -> dict | None:
 
 
 def start_emulator(
-    log_path: Path, timeout: float = 60, tied: bool = False, port: int = 0
+    log_path: Path, timeout: float = 60, tied: bool = False, port: int = 0, preload: bool = True
 ) -> tuple[subprocess.Popen, str]:
     """Start ``python -m emulator serve`` in its own session; return it and its URL.
 
-    Its own session, so a Ctrl-C meant for a notebook's kernel does not stop it; preloaded,
-    so the workshop's first deploy does not wait for the agents' imports; ``tied``
-    makes it stop when this process is gone, however that happens. Its log is private:
-    it names the workshop's users and resources.
+    Its own session, so a Ctrl-C meant for a notebook's kernel does not stop it; with
+    ``preload``, the workshop's first deploy does not wait for the agents' imports (seconds
+    of CPU that a backend which deploys nothing need not spend); ``tied`` makes it stop
+    when this process is gone, however that happens. Its log is private: it names the
+    workshop's users and resources.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != settings.BEDROCK_API_KEY}
-    parent = ["--parent", str(os.getpid())] if tied else []
+    flags = (["--parent", str(os.getpid())] if tied else []) + (["--preload"] if preload else [])
     with open(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as log:
         os.chmod(log_path, 0o600)  # an existing log keeps its mode when reopened
         process = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "serve", "--port", str(port), "--preload", *parent],
+            [sys.executable, "-m", "emulator", "serve", "--port", str(port), *flags],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -252,9 +253,9 @@ def start_emulator(
 
 
 @contextmanager
-def running_emulator(log_path: Path, port: int = 0) -> Iterator[str]:
+def running_emulator(log_path: Path, port: int = 0, preload: bool = True) -> Iterator[str]:
     """A local backend for the duration of a block (the runner, `make lab`, tests)."""
-    process, url = start_emulator(log_path, tied=True, port=port)
+    process, url = start_emulator(log_path, tied=True, port=port, preload=preload)
     try:
         yield url
     finally:

@@ -30,8 +30,13 @@ from tests.support import (
 
 @pytest.fixture(scope="session")
 def emulator_url(tmp_path_factory) -> str:
-    """One local backend per test process (each pytest-xdist worker has its own)."""
-    with running_emulator(tmp_path_factory.mktemp("emulator") / "emulator.log") as url:
+    """One local backend per test process (each pytest-xdist worker has its own).
+
+    Tests' backends import what agents need at their first deploy, not at start: many
+    never deploy."""
+    with running_emulator(
+        tmp_path_factory.mktemp("emulator") / "emulator.log", preload=False
+    ) as url:
         yield url
 
 
@@ -45,7 +50,7 @@ class Emulator:
 def separate_emulator(tmp_path_factory) -> Emulator:
     """A local backend of the module's own, for tests that check it ends up empty."""
     log = tmp_path_factory.mktemp("separate-emulator") / "emulator.log"
-    with running_emulator(log) as url:
+    with running_emulator(log, preload=False) as url:
         yield Emulator(url, log)
 
 

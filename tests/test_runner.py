@@ -15,8 +15,8 @@ import papermill
 import pytest
 
 from helpers import settings
-from helpers.backend import health
-from helpers.cli.runner import new_run_folder, only_run
+from helpers.backend import LOCAL, health
+from helpers.cli.runner import imported_by, new_run_folder, only_run, run_notebook, start_kernel
 from helpers.paths import NOTEBOOKS
 from tests.support import (
     CLEANUP,
@@ -117,6 +117,34 @@ def test_runner_fails_a_cell_that_hangs(separate_emulator, tmp_path):
     executed = nbformat.read(tmp_path / hanging.name, as_version=4)  # written all the same
     (hung,) = [c for c in executed.cells if c.source.startswith("import time")]
     assert [o.get("ename") for o in hung.outputs] == ["KeyboardInterrupt"]
+
+
+def test_a_waiting_kernel_imports_what_its_notebook_imports_and_binds_no_name(tmp_path):
+    notebook = tmp_path / "imports.ipynb"
+    checks = (
+        "import sys\n"
+        "assert {'helpers.display', 'helpers.state', 'json'} <= set(sys.modules)\n"
+        "assert not {'display', 'state', 'json', '_warm', 'm', '_0'} & set(dir())\n"
+        "assert _ == ''  # and no output"
+    )
+    cells = [
+        checks,
+        "%%time\nfrom helpers import display",
+        "import json\nfrom helpers import state",
+    ]
+    python = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python"}}
+    cells = list(map(nbformat.v4.new_code_cell, cells))
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=python), notebook)
+    assert imported_by(notebook) == ["helpers.state", "json", "sys"]  # a magic's cell is skipped
+    notebook.write_text(notebook.read_text().replace("%%time\\n", ""))
+    assert imported_by(notebook) == ["helpers.display", "helpers.state", "json", "sys"]
+    assert "helpers.packaging" in imported_by(
+        NOTEBOOKS / "06_launch.ipynb"
+    )  # `from helpers import (`
+
+    kernel = start_kernel(notebook)
+    result = run_notebook(notebook, tmp_path, LOCAL, "us-east-1", 60, kernel)
+    assert result.status == "ok", result.error
 
 
 def test_runner_refuses_a_missing_notebook(tmp_path):

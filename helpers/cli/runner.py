@@ -17,10 +17,12 @@ takes about a second to come up, and most steps take a few.
 """
 
 import argparse
+import ast
 import contextlib
 import fcntl
 import importlib
 import itertools
+import json
 import os
 import signal
 import sys
@@ -45,15 +47,10 @@ from helpers.state import Kind
 
 CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck cell
 CLEANUP = "13_cleanup.ipynb"
+FIRST_DEPLOY = "06_launch.ipynb"  # the first step that deploys an agent
 KERNEL = "python3"
 RUNS = Path("runs")
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# What every notebook's first cell imports, imported while the kernel waits for its turn
-# (and the names deleted again: a notebook must not find what it did not import).
-WARM_IMPORTS = (
-    "import boto3, helpers.workshop, helpers.second_provider, helpers.troubleshooting, "
-    "helpers.machine_runtime, helpers.two_users, helpers.cleanup; del boto3, helpers"
-)
 
 
 @dataclass
@@ -123,14 +120,38 @@ def _say(text: str) -> None:
     print(f"\n{text}", file=sys.stderr, flush=True)
 
 
+def imported_by(notebook: Path) -> list[str]:
+    """The modules ``notebook``'s cells import (``from helpers import x`` is ``helpers.x``)."""
+    modules: set[str] = set()
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell["source"]))
+        except SyntaxError:  # IPython syntax (a magic): not ours to warm up
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module == "helpers":
+                modules.update(f"helpers.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules.add(node.module)
+    return sorted(modules)
+
+
 def start_kernel(notebook: Path) -> AsyncKernelManager:
     """A kernel for ``notebook``, starting in the background (the caller shuts it down).
 
-    Asynchronous, as the kernel managers papermill's client makes for itself.
+    While it waits for its turn it imports what the notebook imports, and only that (each
+    import costs every kernel CPU time), binding no names: a notebook must not find what it
+    did not import. Asynchronous, as the kernel managers papermill's client makes for itself.
     """
+    modules = imported_by(notebook)
+    warm = f"import importlib as _warm; [_warm.import_module(m) for m in {modules}]; del _warm"
     kernel = AsyncKernelManager(kernel_name=KERNEL)
     run_sync(kernel.start_kernel)(
-        cwd=str(notebook.parent), extra_arguments=[f"--IPKernelApp.exec_lines={WARM_IMPORTS}"]
+        cwd=str(notebook.parent), extra_arguments=[f"--IPKernelApp.exec_lines={warm}"]
     )
     return kernel
 
@@ -194,12 +215,13 @@ def run_notebook(
 
 @contextmanager
 def _backend(
-    name: str, out_dir: Path, emulator_url: str | None, then: Callable[[], object]
+    name: str, out_dir: Path, emulator_url: str | None, then: Callable[[], object], deploys: bool
 ) -> Iterator[str | None]:
     """The environment the notebooks' kernels inherit: where state goes, which backend.
 
     ``then`` runs as soon as that environment is set: the first kernel starts while a
-    local backend of the run's own is still starting (its port chosen beforehand).
+    local backend of the run's own is still starting (its port chosen beforehand). A run
+    that ``deploys`` has the backend import what agents need while the first steps run.
     """
     os.environ[settings.WORKSHOP_DIR] = str(out_dir)
     if name == AWS:
@@ -213,7 +235,7 @@ def _backend(
         port = free_port()
         os.environ[settings.EMULATOR_URL] = f"http://{HOST}:{port}"
         then()
-        with running_emulator(out_dir / "emulator.log", port) as url:
+        with running_emulator(out_dir / "emulator.log", port, preload=deploys) as url:
             yield url
 
 
@@ -337,6 +359,8 @@ def run(
             stop_kernel(kernel, aborted=stop.aborted)
         return results[-1]
 
+    deploys = any(CLEANUP != step.name >= FIRST_DEPLOY for step in steps)
+
     def start_first_kernel() -> None:
         kernels[steps[0]] = start_kernel(steps[0])
 
@@ -344,7 +368,7 @@ def run(
         with (
             only_run(out_dir),
             stop.handling(),
-            _backend(backend, out_dir, emulator_url, start_first_kernel) as url,
+            _backend(backend, out_dir, emulator_url, start_first_kernel, deploys) as url,
         ):
             calls_before = api_calls(url)
             try:
