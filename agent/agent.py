@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import json
 import os
+from dataclasses import asdict, dataclass
 
 from bedrock_agentcore.identity.auth import requires_access_token
 from bedrock_agentcore.runtime import BedrockAgentCoreApp
@@ -29,6 +30,20 @@ CALLBACK_URL = os.environ.get("CALLBACK_URL")
 # Changed: the authorization URL of *this* request. The quickstart keeps it in one
 # module-level dict that every request shares, so one user could be sent another's link.
 auth_url_holder: contextvars.ContextVar[asyncio.Future] = contextvars.ContextVar("auth_url")
+
+
+# Changed: what the tool found out in *this* request, returned beside the model's words.
+# A model writes a link its own way (a period or ** after it, even escaped): code that
+# needs the link, or whether the token came, reads these fields, never the text.
+@dataclass
+class Outcome:
+    authorization_url: str | None = None  # the user must open it to consent
+    token_obtained: bool = False  # the tool ran with the user's token
+    external_user: str | None = None  # whose token it was (its username claim)
+    error: str | None = None  # why the tool failed, as botocore words it
+
+
+request_outcome: contextvars.ContextVar[Outcome] = contextvars.ContextVar("outcome")
 
 
 def on_auth_url(url: str) -> None:
@@ -76,6 +91,7 @@ async def check_external_service() -> str:
             with contextlib.suppress(asyncio.CancelledError):
                 await token_task
 
+            request_outcome.get().authorization_url = url.result()
             return (
                 f"🔐 Authorization Required\n\n"
                 f"Please open this URL in your browser to authorize:\n"
@@ -85,15 +101,18 @@ async def check_external_service() -> str:
 
         # Token obtained
         token = token_task.result()
+        outcome = request_outcome.get()
+        outcome.token_obtained, outcome.external_user = True, external_user(token)
         return (
             f"✅ Authenticated to external service\n"
             f"Token length: {len(token)} characters\n"
             f"Status: Active and cached for this session\n"
             # Changed: one line more, whose token it is, so two users can see they got two.
-            f"External user: {external_user(token)}"
+            f"External user: {outcome.external_user}"
         )
 
     except Exception as e:
+        request_outcome.get().error = str(e)
         return f"❌ Failed to authenticate: {e}"
 
 
@@ -115,11 +134,15 @@ async def invoke(payload, context):
         callback_handler=None,
     )
 
+    outcome = Outcome()
+    request_outcome.set(outcome)  # this request's own: its tool fills it in
+
     # invoke_async, not agent(...): the tool then runs in this request's context.
     response = await agent.invoke_async(user_message)
     response_text = str(response.message.get("content", [{}])[0].get("text", ""))
 
-    return {"response": response_text}
+    # Changed: the model's words for people, and the tool's findings for code.
+    return {"response": response_text, **asdict(outcome)}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ one, the calendar (its own pool and provider). Each service has its own decorate
 function, so its own consent; one more function asks the calendar with
 ``force_authentication=True``, to make the user consent again although the vault holds
 their token. Like the machine agent it calls no language model: the payload names the
-service. It answers whose token it got and a short SHA-256 of it, never the token.
+service. It answers whose token it got and a short SHA-256 of it, never the token, in
+fields named as agent.py's (``authorization_url``, ``token_obtained``, ``external_user``).
 """
 
 import asyncio
@@ -109,11 +110,13 @@ async def invoke(payload, context):
     if link:
         return {
             "service": service,
+            "authorization_url": link,
             "response": f"🔐 Authorization Required for the {SERVICES[service]}: open {link}",
         }
     user, fingerprint = external_user(token), hashlib.sha256(token.encode()).hexdigest()[:12]
     return {
         "service": service,
+        "token_obtained": True,
         "external_user": user,
         "token_fingerprint": f"sha256:{fingerprint}",
         "response": f"✅ Authenticated to the {SERVICES[service]} as {user}",

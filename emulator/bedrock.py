@@ -4,20 +4,26 @@ This is NOT a language model. It follows one fixed rule so the workshop's agent 
 offline and deterministically:
 
 * tools offered and no tool result yet: call the first tool, with no input;
-* after a tool result: answer with that result's text, verbatim;
+* after a tool result: answer in its own words around that result, as a model does, and
+  write each link in it the way models do: followed by a period, in bold or backticks,
+  as a markdown link, on a line of its own, or escaped for markdown (which breaks it);
 * no tools at all: say what it is.
+
+The wordings take turns, answer after answer, so a run of the workshop meets each of
+them: nothing may work only because a model repeated the tool's text.
 
 Streaming answers use AWS's binary event-stream framing, which botocore decodes; botocore
 has no encoder, so the few lines that write a frame are here.
 """
 
+import itertools
 import json
 import re
 import struct
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.core.utils import get_service_model
@@ -32,8 +38,25 @@ _MODEL = get_service_model("bedrock-runtime")
 _OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream"}
 NO_TOOLS_ANSWER = (
     "I am the local backend's scripted stand-in for a Bedrock model, not a language model: "
-    "I call the first tool I am offered and repeat its result."
+    "I call the first tool I am offered and tell you what it answered."
 )
+URL = re.compile(r"https?://\S+")
+# How a model words its answer: (its sentences around the tool's result, how it writes a link).
+WORDINGS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("I checked for you.\n\n{result}\n\nLet me know when that's done.", lambda url: f"{url}."),
+    ("Here is what I found:\n\n{result}", lambda url: f"**{url}**"),
+    ("{result}\n\nAnything else I can help with?", lambda url: f"`{url}`"),
+    ("Sure, I asked the tool. {result}", lambda url: f"[Authorize access]({url})"),
+    ("The service answered.\n{result}", lambda url: f"\n{url}\n"),
+    ("Done.\n\n{result}", lambda url: url.replace("_", r"\_")),
+)
+_answers = itertools.count()  # which wording the next answer takes
+
+
+def paraphrase(result: str) -> str:
+    """``result`` in the next wording's words, its links written that wording's way."""
+    around, link = WORDINGS[next(_answers) % len(WORDINGS)]
+    return around.format(result=URL.sub(lambda found: link(found[0]), result))
 
 
 def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
@@ -47,7 +70,7 @@ def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
             part["text"] if "text" in part else json.dumps(part.get("json", part))
             for part in results[-1].get("content", [])
         )
-        return [{"text": text}], "end_turn"
+        return [{"text": paraphrase(text)}], "end_turn"
     if tools:
         call_id = f"tooluse_{uuid.uuid4().hex[:22]}"
         return [

@@ -9,12 +9,12 @@ reach the kernel (paste the URL), and a headless sign-in for papermill runs.
 """
 
 import html
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
@@ -25,21 +25,24 @@ from helpers.calls import CallLog, http_call
 from helpers.cognito import Pool
 from helpers.errors import WorkshopError, explain
 
-# The request_uri is URL-encoded: what follows it in a model's words (a period, `**`, a
-# backtick, a bracket) is not part of it.
-AUTHORIZATION_URL = re.compile(
-    r"https?://[^\s/]+/identities/oauth2/authorize\?request_uri=[A-Za-z0-9%._~-]+"
-)
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family:sans-serif;max-width:34em;margin:4em auto"><h2>{title}</h2>
 <p>{message}</p></body></html>"""
 
 
-def authorization_url_in(answer: object) -> str | None:
-    """The authorization URL in an agent's answer, if it asks the user to consent."""
-    text = answer.get("response", "") if isinstance(answer, dict) else str(answer)
-    match = AUTHORIZATION_URL.search(str(text))
-    return match.group(0).rstrip(".") if match else None
+def authorization_url_in(answer: dict[str, Any]) -> str | None:
+    """The authorization URL the agent's answer carries, if the user must consent first.
+
+    Read from the field the agent fills in from ``on_auth_url``, not from its ``response``:
+    a model words that text its own way, and may follow the link with a period or ``**``,
+    or escape it for markdown.
+    """
+    return answer.get("authorization_url")
+
+
+def token_obtained(answer: dict[str, Any]) -> bool:
+    """Did the agent's tool get the user's token in this request (its field, not its words)?"""
+    return bool(answer.get("token_obtained"))
 
 
 def session_in(redirected_url: str) -> str | None:

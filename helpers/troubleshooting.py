@@ -47,8 +47,10 @@ INVOKE = "InvokeAgentRuntime"
 COMPLETE = "CompleteResourceTokenAuth"
 PROMPT = {"prompt": "Check the external service"}
 GET_TOKEN = "GetResourceOauth2Token"
-# How botocore words a ClientError, which is what the agent's tool answers with.
+# How botocore words a ClientError: the agent's ``error`` field holds it as the tool caught it.
 CLIENT_ERROR = re.compile(r"An error occurred \((\w+)\) when calling the (\w+) operation: (.+)")
+# An authorization URL in printed text (the agent's log, or what the tool handed back here).
+AUTHORIZATION_URL = re.compile(r"https?://\S+/identities/oauth2/authorize\?request_uri=\S+")
 
 NO_USER = "Workload access token has not been set"
 URL_IN_LOG = "Authorization URL only in the log"
@@ -409,18 +411,17 @@ def _invocation(
     return make(case, INVOKE, code, f"HTTP {answer.status_code}: {message}")
 
 
-def _agents_answer(case: str, step: str, answer: Any) -> Attempt:
+def _agents_answer(case: str, step: str, answer: dict[str, Any]) -> Attempt:
     """The agent's answer: the AWS error its tool reported, or the link it gave.
 
-    The tool answers with botocore's words for the error; a language model may rephrase
-    them, and then the whole answer is shown.
+    Both come from the answer's fields, as the tool caught them: the model's ``response``
+    words them its own way, so it is shown only when neither is there.
     """
-    text = answer.get("response", "") if isinstance(answer, dict) else str(answer)
-    if found := CLIENT_ERROR.search(text):
+    if found := CLIENT_ERROR.search(answer.get("error") or ""):
         operation = f"{INVOKE} → {found[2]} (by the agent)"
         return Attempt(case, step, operation, found[1], found[3].strip(), step == SYMPTOM)
     link = consent.authorization_url_in(answer)
-    message = f"an authorization URL: {link}" if link else text
+    message = f"an authorization URL: {link}" if link else answer.get("response", "")
     return Attempt(case, step, f"{INVOKE} → {GET_TOKEN}", None, message, step == FIX and bool(link))
 
 
@@ -452,7 +453,7 @@ def url_printed(setting: Setting) -> Attempt:
         f"nothing, {AFTER_THE_LOG:.0f} s after the URL went to the log: the SDK keeps polling, "
         "up to 10 min"
     )
-    shows = run.answer is None and consent.AUTHORIZATION_URL.search(run.log) is not None
+    shows = run.answer is None and AUTHORIZATION_URL.search(run.log) is not None
     return Attempt(URL_IN_LOG, SYMPTOM, GET_TOKEN, None, answer, shows, run.log.strip())
 
 
@@ -461,7 +462,7 @@ def url_in_the_answer(setting: Setting) -> Attempt:
     wat = _workload_access_token(setting)
     with _return_url(setting, standalone=True):
         run = _run_tool(setting, wat, force=True)
-    shows = consent.AUTHORIZATION_URL.search(run.answer or "") is not None
+    shows = AUTHORIZATION_URL.search(run.answer or "") is not None
     return Attempt(
         URL_IN_LOG, FIX, GET_TOKEN, None, str(run.answer), shows, run.log.strip() or None
     )

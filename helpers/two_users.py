@@ -23,7 +23,6 @@ from helpers.runtime import Runtime
 from helpers.state import WorkshopState
 
 PROMPT = {"prompt": "Call the external service"}
-EXTERNAL_USER = "External user: "  # the line agent/agent.py adds to its answer
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,12 @@ def who_is_who(everyone: list[Person]) -> Table:
 
 
 def external_user(answer: dict[str, Any]) -> str | None:
-    """Whose external token the agent used, from its answer (None: it asked for consent)."""
-    for line in answer.get("response", "").splitlines():
-        if line.startswith(EXTERNAL_USER):
-            return line.removeprefix(EXTERNAL_USER).strip()
-    return None
+    """Whose external token the agent used (None: it asked for consent).
+
+    The answer's field, which the agent's tool fills in: the model's words may say it
+    another way.
+    """
+    return answer.get("external_user")
 
 
 @dataclass

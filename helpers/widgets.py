@@ -20,12 +20,20 @@ from jupyter_ui_poll import ui_events
 
 from helpers.backend import Backend
 from helpers.cognito import Pool
-from helpers.consent import SessionBinding, authorization_url_in, complete, sign_in_headlessly
+from helpers.consent import (
+    SessionBinding,
+    authorization_url_in,
+    complete,
+    sign_in_headlessly,
+    token_obtained,
+)
 from helpers.display import Note
 from helpers.errors import WorkshopError
 from helpers.state import ENV_FILE
 
 WAITING = "⏳ Waiting for you to sign in at the external service…"
+TOKEN_USED = "✅ The agent used your token: AgentCore Identity handed it over."
+STILL_ASKS = "🔐 The agent still asks for your consent: open the link and sign in first."
 HIDDEN = "(hidden)"
 
 
@@ -88,12 +96,19 @@ def authorization_panel(
         )
 
     def on_again(_: Any) -> None:
+        """The model's words below, for you; the status from the answer's fields."""
         with answer:
             answer.clear_output()
             try:
-                print(reinvoke()["response"])
+                reply = reinvoke()
             except WorkshopError as error:
                 print(error)
+                return
+            print(reply["response"])
+        if token_obtained(reply):
+            status.value = TOKEN_USED
+        elif authorization_url_in(reply):
+            status.value = STILL_ASKS
 
     def on_bind(_: Any) -> None:
         try:

@@ -6,11 +6,12 @@ import pytest
 from strands import Agent, tool
 from strands.models import BedrockModel
 
-from emulator.bedrock import NO_TOOLS_ANSWER
+from emulator.bedrock import NO_TOOLS_ANSWER, WORDINGS
 from helpers.backend import LOCAL_CREDENTIALS
 from tests.support import REGION
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+LINK = "https://example.com/identities/oauth2/authorize?request_uri=urn%3Aa_b"
 
 
 @pytest.fixture
@@ -28,6 +29,17 @@ def weather() -> str:
     return "sunny and 21C"
 
 
+@tool
+def sign_in_link() -> str:
+    """Where to sign in."""
+    return f"Please open:\n{LINK}\n\nThen come back."
+
+
+def _answer() -> str:
+    agent = Agent(model=BedrockModel(model_id=MODEL), tools=[sign_in_link], callback_handler=None)
+    return str(asyncio.run(agent.invoke_async("Where do I sign in?")))
+
+
 @pytest.mark.parametrize("streaming", [True, False], ids=["ConverseStream", "Converse"])
 def test_the_agent_calls_the_tool_then_answers_with_its_result(bedrock_environment, streaming):
     agent = Agent(
@@ -36,7 +48,7 @@ def test_the_agent_calls_the_tool_then_answers_with_its_result(bedrock_environme
         callback_handler=None,
     )
     result = asyncio.run(agent.invoke_async("What is the weather?"))
-    assert str(result).strip() == "sunny and 21C"
+    assert "sunny and 21C" in str(result) and str(result).strip() != "sunny and 21C"
     assert result.stop_reason == "end_turn"
     assert result.metrics.cycle_count == 2
     assert "weather" in result.metrics.tool_metrics
@@ -52,3 +64,14 @@ def test_without_tools_it_says_it_is_not_a_language_model(bedrock_environment, s
     )
     assert str(agent("Hello")).strip() == NO_TOOLS_ANSWER
     assert "not a language model" in NO_TOOLS_ANSWER
+
+
+def test_the_answers_take_each_wording_in_turn_each_writing_the_link_its_own_way(
+    bedrock_environment,
+):
+    answers = [_answer() for _ in WORDINGS]
+    written = [{k for k, (_, link) in enumerate(WORDINGS) if link(LINK) in a} for a in answers]
+    assert all(len(found) == 1 for found in written), written  # one way per answer
+    assert sorted(k for found in written for k in found) == list(range(len(WORDINGS)))
+    assert sum(LINK in answer for answer in answers) == len(WORDINGS) - 1  # one escaped it
+    assert all("Then come back." in answer for answer in answers)

@@ -2,15 +2,17 @@
 
 import html
 import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+import requests
 from ipywidgets import VBox
 
+from emulator.bedrock import WORDINGS
 from helpers import cognito, consent, runtime, widgets
 from helpers.errors import WorkshopError
-
-AUTHENTICATED = "✅ Authenticated to external service"  # the quickstart agent's own words
 
 
 def _ask(be, agent, bearer, session):
@@ -29,7 +31,7 @@ def test_consent_once_then_every_session_of_the_user_is_served(deployment):
         assert trip.final_url.startswith(binding_url)
         assert binding.wait(10).startswith("urn:ietf:params:oauth:request_uri:")
         for attempt in (session, session, runtime.new_session_id()):
-            assert AUTHENTICATED in _ask(be, agent, bearer, attempt)["response"]
+            assert consent.token_obtained(_ask(be, agent, bearer, attempt))
         assert len(binding.completed) == 1
     finally:
         binding.stop()
@@ -43,7 +45,7 @@ def test_a_pasted_return_address_binds_the_session(deployment):
     trip = consent.sign_in_headlessly(link, pools.identity, stop_at=binding_url)
     assert "session_id=" in trip.final_url
     consent.complete(be, trip.final_url, bearer)
-    assert AUTHENTICATED in _ask(be, agent, bearer, session)["response"]
+    assert consent.token_obtained(_ask(be, agent, bearer, session))
 
 
 def test_a_pasted_address_without_a_session_is_explained(deployment):
@@ -100,7 +102,8 @@ def test_the_authorization_panel_reveals_the_password_reports_and_reinvokes(depl
         assert status.value.startswith("✅")
         again.click()
         shown = capsys.readouterr().out
-        assert AUTHENTICATED in shown and "{'response'" not in shown  # the text, not a dict
+        assert status.value == widgets.TOKEN_USED
+        assert shown.strip() and "{'response'" not in shown  # the model's words, not a dict
     finally:
         binding.stop()
 
@@ -173,12 +176,63 @@ def test_the_consent_step_gives_a_person_the_card_and_the_panel(deployment, bind
     assert "IPython.core.display.HTML" in capsys.readouterr().out  # the card, displayed
 
 
-@pytest.mark.parametrize(
-    "wrapped",
-    ["{url}", "{url}.", "**{url}**", "`{url}`", "[sign in]({url})", "<{url}>", "{url}\n\nThen"],
-)
-def test_the_link_is_found_however_a_model_words_the_answer(wrapped):
-    url = "https://bedrock-agentcore.us-east-1.amazonaws.com/identities/oauth2/authorize?request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aab-c_1"
-    answer = {"response": "🔐 Authorization Required\n\nPlease open: " + wrapped.format(url=url)}
-    assert consent.authorization_url_in(answer) == url
-    assert consent.authorization_url_in({"response": "✅ Authenticated"}) is None
+def test_however_the_model_writes_the_link_the_answer_carries_it_exactly(deployment):
+    """The stand-in words each answer its own way (the link followed by a period, in bold or
+    backticks, a markdown link, on a line of its own, escaped): the field is the link."""
+    be, _, pools, agent, _ = deployment
+    bearer = cognito.bearer_token(be, pools.runtime)
+    answers = [_ask(be, agent, bearer, runtime.new_session_id()) for _ in WORDINGS]
+    links = [consent.authorization_url_in(answer) for answer in answers]
+    met = {
+        number
+        for answer, link in zip(answers, links, strict=True)
+        for number, (_, written) in enumerate(WORDINGS)
+        if written(link) in answer["response"]
+    }
+    assert met == set(range(len(WORDINGS)))
+    for link in links:  # each is exact: AgentCore Identity sends the browser on (400 if not)
+        assert requests.get(link, allow_redirects=False, timeout=10).status_code == 302, link
+
+
+def test_the_link_and_the_connected_state_come_from_the_answers_fields(deployment, binding):
+    """An answer whose words break the link, then answers whose words say nothing: the
+    consent step still gets the exact link, and the panel still sees the token arrive."""
+    be, _, pools, agent, _ = deployment
+    session = runtime.new_session_id()
+    answers = (_ask(be, agent, binding.bearer_token, session) for _ in WORDINGS)
+    broken = next(a for a in answers if a["authorization_url"] not in a["response"])
+
+    def terse() -> dict:  # the agent's answer, as a model that says little words it
+        return {**_ask(be, agent, binding.bearer_token, session), "response": "Done."}
+
+    panel = widgets.authorization_panel(be, binding, terse, pools.identity)
+    _, status, again, *_ = panel.children
+    again.click()
+    assert status.value == widgets.STILL_ASKS
+    link = consent.authorization_url_in(broken)
+    step = widgets.consent_step(be, link, binding, terse, pools.identity, interactive=False)
+    assert repr(step).startswith(f"Signed in as {pools.identity.username}: ")
+    again.click()
+    assert status.value == widgets.TOKEN_USED
+
+
+def test_requests_at_the_same_time_each_get_their_own_fields(deployment):
+    """You have consented, a colleague has not; your calls and theirs, all at once."""
+    be, ws, pools, agent, binding_url = deployment
+    you = cognito.bearer_token(be, pools.runtime)
+    link = consent.authorization_url_in(_ask(be, agent, you, runtime.new_session_id()))
+    consent.complete(
+        be, consent.sign_in_headlessly(link, pools.identity, stop_at=binding_url).final_url, you
+    )
+    name = f"colleague{uuid.uuid4().hex[:8]}"
+    colleague = cognito.bearer_token(be, cognito.ensure_user(be, ws, name, pools.runtime, name))
+    callers = [you, colleague] * 4
+    with ThreadPoolExecutor(len(callers)) as threads:
+        answers = list(
+            threads.map(lambda bearer: _ask(be, agent, bearer, runtime.new_session_id()), callers)
+        )
+    yours, theirs = answers[::2], answers[1::2]
+    assert all(a["token_obtained"] and a["authorization_url"] is None for a in yours), yours
+    assert {a["external_user"] for a in yours} == {pools.identity.username}
+    assert not any(a["token_obtained"] or a["external_user"] for a in theirs), theirs
+    assert len({a["authorization_url"] for a in theirs}) == len(theirs)  # a link each

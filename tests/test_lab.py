@@ -23,7 +23,7 @@ import nbformat
 import pytest
 import requests
 
-from helpers import settings
+from helpers import settings, widgets
 from helpers.backend import free_port, health
 from helpers.paths import NOTEBOOKS
 from tests.support import ARTIFACTS, STEPS, run_notebooks
@@ -225,7 +225,7 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
 
     notebook.locator("text=✅ Connected: AgentCore Identity holds your token").wait_for()
     notebook.locator("button", has_text="Invoke again (same session)").click()
-    notebook.locator(".widget-output", has_text=AUTHENTICATED).wait_for(timeout=60_000)
+    notebook.locator(f"text={widgets.TOKEN_USED}").wait_for(timeout=60_000)  # from its fields
     page.screenshot(path=ARTIFACTS / "lab-3-invoked-again.png")
     saved = _finish(page, url, CONSENT, folder)
     assert not _errors(saved)
