@@ -29,7 +29,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
-from emulator import bedrock, identity, lifetime, logs, runtime, site, sts, trace
+from emulator import bedrock, identity, lifetime, logs, policies, runtime, site, sts, trace
 from emulator.cognito import discovery, patches
 from emulator.cognito import routes as hosted_ui
 from emulator.endpoints import (
@@ -203,12 +203,18 @@ def build_app() -> WSGIApp:
     moto_app = answered(_to_moto(DomainDispatcherApplication(create_backend_app)))
     routes = [(matches, answered(handler)) for matches, handler in ROUTES]
 
-    def dispatch(environ: dict, start_response):
-        CALLS.count(environ)
+    def route(environ: dict, start_response):
         for matches, handler in routes:
             if matches(environ):
                 return handler(environ, start_response)
         return moto_app(environ, start_response)
+
+    # A model call is checked against its caller's IAM policies whoever serves it.
+    guarded = answered(policies.guard_model_calls(route))
+
+    def dispatch(environ: dict, start_response):
+        CALLS.count(environ)
+        return guarded(environ, start_response)
 
     return dispatch
 

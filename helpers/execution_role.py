@@ -1,7 +1,9 @@
 """Quickstart step 7, first part: the execution role AgentCore Runtime assumes for the agent.
 
 Least privilege: the agent may write its logs and traces, call its model, and use
-AgentCore Identity for this workshop's agent only.
+AgentCore Identity for this workshop's agent only. The roles are named
+`BedrockAgentCore…`: AWS's managed policy BedrockAgentCoreFullAccess lets a learner pass
+(iam:PassRole) only roles whose name contains "BedrockAgentCore".
 """
 
 import json
@@ -17,6 +19,8 @@ from helpers.state import Kind, WorkshopState
 
 CROSS_REGION_PREFIXES = ("us", "eu", "apac", "global")
 POLICY_NAME = "AgentCoreIdentityAgent"
+ROLE_PREFIX = "BedrockAgentCoreWorkshop"  # what BedrockAgentCoreFullAccess may pass
+OAUTH2, API_KEY = "oauth2credentialprovider", "apikeycredentialprovider"
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,12 +36,17 @@ class ExecutionRole(Shown):
         def listed(value: str | list[str]) -> str:
             return ", ".join(value) if isinstance(value, list) else value
 
+        def only_if(statement: dict[str, Any]) -> str:
+            tests = statement.get("Condition", {}).values()
+            return "; ".join(f"{key} = {listed(value)}" for t in tests for key, value in t.items())
+
         return table(
             [
                 {
                     "Statement": s["Sid"],
                     "Actions": listed(s["Action"]),
                     "Resources": listed(s["Resource"]),
+                    "Only if": only_if(s),
                 }
                 for s in self.policy["Statement"]
             ]
@@ -51,11 +60,10 @@ def _policy(
     geography, _, model = model_id.partition(".")  # a cross-region profile: "us." + the model
     model = model if geography in CROSS_REGION_PREFIXES else model_id
     workloads = workload_identities(backend, runtime_name(state))
-    token_vault = provider.arn.split("/oauth2credentialprovider/")[0]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            logs_statement(backend),
+            *logs_statements(backend),
             {
                 "Sid": "Traces",
                 "Effect": "Allow",
@@ -71,12 +79,13 @@ def _policy(
                     f"arn:aws:bedrock:{where}:inference-profile/{model_id}",
                 ],
             },
+            marketplace_statement(),
             workload_access_tokens(workloads),
             {
                 "Sid": "UserTokens",
                 "Effect": "Allow",
                 "Action": ["bedrock-agentcore:GetResourceOauth2Token"],
-                "Resource": [*workloads, token_vault, provider.arn],
+                "Resource": [*workloads, *token_vault(backend, OAUTH2, [provider.name])],
             },
             {
                 "Sid": "ProviderSecret",
@@ -96,6 +105,32 @@ def workload_identities(backend: Backend, runtime: str) -> list[str]:
     return [directory, f"{directory}/workload-identity/{runtime}-*"]
 
 
+def token_vault(backend: Backend, kind: str, providers: list[str]) -> list[str]:
+    """The token vault and its credential providers of ``kind`` (`OAUTH2`, `API_KEY`) named
+    ``providers``, as IAM names them when the agent asks for a credential.
+
+    Built, not read from AWS: the control plane answers with a provider ARN of another
+    form (`arn:aws:acps:…`), which IAM never evaluates, so a policy granting that one
+    leaves the agent denied its first token.
+    """
+    where = f"{backend.region}:{backend.account}"
+    vault = f"arn:aws:bedrock-agentcore:{where}:token-vault/default"
+    return [vault, *(f"{vault}/{kind}/{name}" for name in providers)]
+
+
+def marketplace_statement() -> dict:
+    """The first call to an Anthropic model in an account subscribes it to the model's AWS
+    Marketplace offer, with the caller's permissions: without these, that first call is
+    AccessDenied. Only through Bedrock (aws:CalledViaLast), as the starter toolkit grants."""
+    return {
+        "Sid": "MarketplaceSubscribeOnFirstCall",
+        "Effect": "Allow",
+        "Action": ["aws-marketplace:ViewSubscriptions", "aws-marketplace:Subscribe"],
+        "Resource": "*",  # the Marketplace actions have no resource-level permissions
+        "Condition": {"StringEquals": {"aws:CalledViaLast": "bedrock.amazonaws.com"}},
+    }
+
+
 def workload_access_tokens(workloads: list[str], for_jwt: bool = True) -> dict:
     """Workload access tokens for ``workloads``: for a user's JWT only behind an authorizer."""
     kinds = ["", "ForJWT", "ForUserId"] if for_jwt else ["", "ForUserId"]
@@ -107,16 +142,38 @@ def workload_access_tokens(workloads: list[str], for_jwt: bool = True) -> dict:
     }
 
 
-def logs_statement(backend: Backend) -> dict:
-    """Writing to the runtimes' CloudWatch log groups, where an agent's output goes."""
+def logs_statements(backend: Backend) -> list[dict]:
+    """Writing to the runtimes' CloudWatch log groups, where an agent's output goes, as
+    AWS's example execution role grants it (finding the groups and streams included)."""
     where = f"{backend.region}:{backend.account}"
-    logs = f"arn:aws:logs:{where}:log-group:/aws/bedrock-agentcore/runtimes/*"
-    return {
-        "Sid": "Logs",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": [logs, f"{logs}:log-stream:*"],
-    }
+    groups = f"arn:aws:logs:{where}:log-group:"
+    runtimes = f"{groups}/aws/bedrock-agentcore/runtimes/*"
+    return [
+        {
+            "Sid": "LogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:DescribeLogStreams", "logs:CreateLogGroup"],
+            "Resource": [runtimes],
+        },
+        {
+            "Sid": "FindLogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:DescribeLogGroups"],
+            "Resource": [f"{groups}*"],
+        },
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{runtimes}:log-stream:*"],
+        },
+    ]
+
+
+def role_name(purpose: str, state: WorkshopState) -> str:
+    """``BedrockAgentCoreWorkshop<purpose>-<suffix>``: a name the learner may pass, well
+    within IAM's 64 characters."""
+    return f"{ROLE_PREFIX}{purpose}-{state.suffix}"
 
 
 def trust_policy(backend: Backend) -> dict:
@@ -151,7 +208,7 @@ def ensure_execution_role(
         backend,
         state,
         key="execution_role",
-        name=f"AgentCoreWorkshopRuntime-{state.suffix}",
+        name=role_name("Runtime", state),
         description="Runs the AgentCore Identity workshop's agent",
         policy_name=POLICY_NAME,
         policy=_policy(backend, state, provider, model_id),

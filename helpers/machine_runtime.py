@@ -51,20 +51,19 @@ def _policy(backend: Backend, state: WorkshopState) -> dict[str, Any]:
     """Least privilege: logs, workload access tokens for this runtime, its providers only."""
     workloads = execution_role.workload_identities(backend, runtime_name(state))
     statements = [
-        execution_role.logs_statement(backend),
+        *execution_role.logs_statements(backend),
         execution_role.workload_access_tokens(workloads, for_jwt=False),
     ]
     secrets = []
     if state.get("machine_provider"):
         provider = machine_to_machine.recorded_machine_provider(backend, state)
-        vault = provider.arn.split("/oauth2credentialprovider/")[0]
-        grant = _grant("MachineTokens", "GetResourceOauth2Token", workloads, vault, provider.arn)
-        statements.append(grant)
+        vault = execution_role.token_vault(backend, execution_role.OAUTH2, [provider.name])
+        statements.append(_grant("MachineTokens", "GetResourceOauth2Token", workloads + vault))
         secrets.append(provider.secret_arn)
     if state.get("api_key_provider"):
         provider = api_keys.recorded_api_key_provider(backend, state)
-        vault = provider.arn.split("/apikeycredentialprovider/")[0]
-        statements.append(_grant("ApiKeys", "GetResourceApiKey", workloads, vault, provider.arn))
+        vault = execution_role.token_vault(backend, execution_role.API_KEY, [provider.name])
+        statements.append(_grant("ApiKeys", "GetResourceApiKey", workloads + vault))
         secrets.append(provider.secret_arn)
     if secrets:
         statements.append(
@@ -78,12 +77,12 @@ def _policy(backend: Backend, state: WorkshopState) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _grant(sid: str, action: str, workloads: list[str], vault: str, provider: str) -> dict:
+def _grant(sid: str, action: str, resources: list[str]) -> dict:
     return {
         "Sid": sid,
         "Effect": "Allow",
         "Action": [f"bedrock-agentcore:{action}"],
-        "Resource": [*workloads, vault, provider],
+        "Resource": resources,
     }
 
 
@@ -93,7 +92,7 @@ def ensure_role(backend: Backend, state: WorkshopState, notebook: str) -> Execut
         backend,
         state,
         key=ROLE_KEY,
-        name=f"AgentCoreWorkshopMachine-{state.suffix}",
+        name=execution_role.role_name("Machine", state),
         description="Runs the AgentCore Identity workshop's machine agent",
         policy_name=POLICY_NAME,
         policy=_policy(backend, state),

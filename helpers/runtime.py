@@ -31,7 +31,9 @@ from helpers.workload_identity import session_binding_url
 MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 ROLE_PROPAGATION = 120  # seconds a new IAM role may take before AgentCore can assume it
 ROLE_RETRY_INTERVAL = 5.0
-ROLE_NOT_YET_ASSUMABLE = ("ValidationException", "AccessDeniedException")
+# What AgentCore answers while a new role is not yet assumable everywhere (IAM is
+# eventually consistent): "Role validation failed for '<role ARN>' …".
+ROLE_NOT_YET_ASSUMABLE = "ValidationException"
 # boto3's invoke_agent_runtime signs with SigV4, which a runtime with a JWT authorizer
 # refuses: its users call it over plain HTTPS with their bearer token.
 INVOKE_WITH_A_BEARER_TOKEN = """\
@@ -162,15 +164,20 @@ def ensure_runtime(
 
 
 def _once_the_role_is_assumable(call: Callable[[], dict], action: str) -> dict:
-    """A new IAM role takes a while to be assumable; AgentCore says so as a refusal naming it."""
+    """A new IAM role takes a while to be assumable; AgentCore says so as a validation error
+    naming it, and that passes by waiting. A refusal of your own permissions (access denied,
+    e.g. for iam:PassRole on the role) does not: it is explained at once."""
 
     def attempt() -> dict | None:
         try:
             with explain(action):
                 return call()
         except WorkshopError as error:
-            if error.code in ROLE_NOT_YET_ASSUMABLE and "role" in str(error).lower():
+            if error.code == ROLE_NOT_YET_ASSUMABLE and "role" in (error.reason or "").lower():
                 return None
+            if error.code == "AccessDeniedException" and "iam:PassRole" in (error.reason or ""):
+                sentence = _cannot_pass_role(error.reason)
+                raise WorkshopError(sentence, error.code, error.reason) from error
             raise
 
     return wait_until(
@@ -179,6 +186,16 @@ def _once_the_role_is_assumable(call: Callable[[], dict], action: str) -> dict:
         ROLE_PROPAGATION,
         ROLE_RETRY_INTERVAL,
         ROLE_RETRY_INTERVAL,
+    )
+
+
+def _cannot_pass_role(reason: str) -> str:
+    return (
+        f"AgentCore Runtime may not run the agent as its execution role: {reason}. "
+        "Your AWS identity needs iam:PassRole on that role, for bedrock-agentcore.amazonaws.com. "
+        "AWS's managed policy BedrockAgentCoreFullAccess grants it for roles named "
+        "*BedrockAgentCore* (the workshop's are): attach it to your user or role, or ask "
+        "your administrator for that permission, then run this cell again."
     )
 
 

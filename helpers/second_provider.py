@@ -34,7 +34,7 @@ from helpers.consent import SessionBinding
 from helpers.credential_provider import CredentialProvider
 from helpers.display import Note, Table, table
 from helpers.errors import WorkshopError, explain
-from helpers.execution_role import ExecutionRole
+from helpers.execution_role import OAUTH2, ExecutionRole
 from helpers.paths import AGENT_DIR
 from helpers.runtime import Runtime
 from helpers.state import Kind, WorkshopState
@@ -101,17 +101,17 @@ def _policy(
 ) -> dict[str, Any]:
     """Least privilege: logs, workload access tokens for this runtime, these two providers."""
     identities = execution_role.workload_identities(backend, runtime_name(state))
-    vault = providers[0].arn.split("/oauth2credentialprovider/")[0]
+    names = [p.name for p in providers]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            execution_role.logs_statement(backend),
+            *execution_role.logs_statements(backend),
             execution_role.workload_access_tokens(identities),
             {
                 "Sid": "UserTokens",
                 "Effect": "Allow",
                 "Action": ["bedrock-agentcore:GetResourceOauth2Token"],
-                "Resource": [*identities, vault, *(p.arn for p in providers)],
+                "Resource": identities + execution_role.token_vault(backend, OAUTH2, names),
             },
             {
                 "Sid": "ProviderSecrets",
@@ -130,7 +130,7 @@ def ensure_role(
         backend,
         state,
         key=ROLE_KEY,
-        name=f"AgentCoreWorkshopServices-{state.suffix}",
+        name=execution_role.role_name("Services", state),
         description="Runs the AgentCore Identity workshop's two-services agent",
         policy_name=POLICY_NAME,
         policy=_policy(backend, state, providers),

@@ -388,13 +388,16 @@ def test_a_forked_agent_has_its_own_environment_directory_arguments_and_path():
         "DOCKER_CONTAINER": "1",
         "PYTHONUNBUFFERED": "1",
         "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     if "LC_CTYPE" not in emulator_env:  # Python sets it itself in a C locale (PEP 538)
         seen["environ"].pop("LC_CTYPE", None)
+    # Its execution role's, not the emulator's (whose they are: test_emulator_iam_policy.py).
+    role_session = seen["environ"].pop("AWS_SESSION_TOKEN")
+    assert role_session != emulator_env["AWS_SESSION_TOKEN"]
+    assert seen["environ"].pop("AWS_ACCESS_KEY_ID") != "testing"
+    assert seen["environ"].pop("AWS_SECRET_ACCESS_KEY") != "testing"
     assert seen["environ"] == expected
     assert Path(seen["cwd"]).name.startswith("agentcore-runtime-")
     assert seen["argv"][0].endswith("launch.py")

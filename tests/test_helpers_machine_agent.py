@@ -98,8 +98,9 @@ def test_the_agent_is_told_both_providers_and_its_role_allows_exactly_them(built
     }
     policy = machine_runtime.ensure_role(be, ws, "09_machine_to_machine").policy
     granted = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
-    assert built["provider"].arn in granted["MachineTokens"]
-    assert built["api_key"].arn in granted["ApiKeys"]
+    vault = f"arn:aws:bedrock-agentcore:{be.region}:{be.account}:token-vault/default"
+    assert f"{vault}/oauth2credentialprovider/{built['provider'].name}" in granted["MachineTokens"]
+    assert f"{vault}/apikeycredentialprovider/{built['api_key'].name}" in granted["ApiKeys"]
     assert granted["ProviderSecrets"] == [built["provider"].secret_arn, built["api_key"].secret_arn]
     assert not [s for s in policy["Statement"] if "bedrock:InvokeModel" in s["Action"]]
 

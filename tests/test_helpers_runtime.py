@@ -1,5 +1,7 @@
 """Quickstart steps 4 and 7 through the helpers: authorizer, role, package, deploy, invoke."""
 
+import fnmatch
+import json
 import zipfile
 
 import pytest
@@ -132,12 +134,34 @@ def test_the_execution_role_may_do_only_what_the_agent_needs(backend_and_state, 
     assert trust["Statement"][0]["Principal"] == {"Service": "bedrock-agentcore.amazonaws.com"}
     statements = {s["Sid"]: s for s in role.policy["Statement"]}
     assert statements["ProviderSecret"]["Resource"] == [provider.secret_arn]
-    assert provider.arn in statements["UserTokens"]["Resource"]
-    unscoped = [sid for sid, s in statements.items() if "*" in s["Resource"]]
-    assert unscoped == ["Traces"]  # X-Ray has no resource-level permissions
+    # The token vault as IAM names it, never the acps ARN the API answers with.
+    vault = f"arn:aws:bedrock-agentcore:{be.region}:{be.account}:token-vault/default"
+    assert statements["UserTokens"]["Resource"][-2:] == [
+        vault,
+        f"{vault}/oauth2credentialprovider/{provider.name}",
+    ]
+    assert provider.arn not in json.dumps(role.policy)
+    unscoped = {sid: s.get("Condition") for sid, s in statements.items() if "*" in s["Resource"]}
+    assert unscoped == {  # X-Ray and Marketplace have no resource-level permissions
+        "Traces": None,
+        "MarketplaceSubscribeOnFirstCall": {
+            "StringEquals": {"aws:CalledViaLast": "bedrock.amazonaws.com"}
+        },
+    }
+    logs = {action for s in statements.values() for action in s["Action"] if "logs:" in action}
+    assert {"logs:DescribeLogStreams", "logs:DescribeLogGroups"} <= logs
     stored = iam.get_role_policy(RoleName=role.name, PolicyName="AgentCoreIdentityAgent")
     assert stored["PolicyDocument"] == role.policy
     assert execution_role.ensure_execution_role(be, state.load(be), provider).arn == role.arn
+
+
+def test_every_role_is_one_the_managed_policy_lets_a_learner_pass(backend_and_state):
+    """BedrockAgentCoreFullAccess allows iam:PassRole on roles named *BedrockAgentCore*."""
+    _, ws = backend_and_state
+    for purpose in ("Runtime", "Machine", "Services"):
+        name = execution_role.role_name(purpose, ws)
+        assert fnmatch.fnmatchcase(name, "*BedrockAgentCore*")
+        assert len(name) <= 64  # IAM's limit
 
 
 def test_deploy_invoke_and_read_the_log(backend_and_state, pools, provider, context_agent):

@@ -5,7 +5,8 @@ from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 
-from emulator.identity.models import IdentityBackend, Resource, identity_backends
+from emulator import policies
+from emulator.identity.models import TOKEN_VAULT, IdentityBackend, Resource, identity_backends
 from emulator.service import ModelResponse
 
 
@@ -108,25 +109,51 @@ class IdentityControlResponse(_IdentityResponse):
 
 
 class IdentityDataResponse(_IdentityResponse):
+    """The data plane; a caller who is a role (a deployed agent) needs its IAM allowance."""
+
     SERVICE = "bedrock-agentcore"
 
+    def _arn(self, resource: str) -> str:
+        return f"arn:aws:bedrock-agentcore:{self.region}:{self.current_account}:{resource}"
+
+    def _authorize(self, action: str, workload: str, provider: str | None = None) -> None:
+        """IAM checks the workload identity and its directory, and for a credential the
+        token vault and the provider, in the form IAM uses (`token-vault/…`, not the
+        `acps` ARN the control plane answers with)."""
+        directory = self._arn("workload-identity-directory/default")
+        resources = [directory, f"{directory}/workload-identity/{workload}"]
+        if provider is not None:
+            vault = self._arn(f"token-vault/{TOKEN_VAULT}")
+            resources += [vault, f"{vault}/{provider}"]
+        policies.authorize(self.headers, f"bedrock-agentcore:{action}", resources)
+
+    def _authorize_credential(self, action: str, kind: str) -> None:
+        """For a credential: the workload named by the request's workload access token."""
+        owner = self.backend.read_workload_access_token(self._get_param("workloadIdentityToken"))
+        provider = f"{kind}/{self._get_param('resourceCredentialProviderName')}"
+        self._authorize(action, owner.workload, provider)
+
     def get_workload_access_token(self) -> ActionResult:
+        self._authorize("GetWorkloadAccessToken", self._get_param("workloadName"))
         token = self.backend.workload_access_token(self._get_param("workloadName"))
         return ActionResult({"workloadAccessToken": token})
 
     def get_workload_access_token_for_user_id(self) -> ActionResult:
+        self._authorize("GetWorkloadAccessTokenForUserId", self._get_param("workloadName"))
         token = self.backend.workload_access_token(
             self._get_param("workloadName"), user_id=self._get_param("userId")
         )
         return ActionResult({"workloadAccessToken": token})
 
     def get_workload_access_token_for_jwt(self) -> ActionResult:
+        self._authorize("GetWorkloadAccessTokenForJWT", self._get_param("workloadName"))
         token = self.backend.workload_access_token_for_jwt(
             self._get_param("workloadName"), self._get_param("userToken")
         )
         return ActionResult({"workloadAccessToken": token})
 
     def get_resource_api_key(self) -> ActionResult:
+        self._authorize_credential("GetResourceApiKey", "apikeycredentialprovider")
         api_key = self.backend.get_resource_api_key(
             self._get_param("workloadIdentityToken"),
             self._get_param("resourceCredentialProviderName"),
@@ -134,6 +161,7 @@ class IdentityDataResponse(_IdentityResponse):
         return ActionResult({"apiKey": api_key})
 
     def get_resource_oauth2_token(self) -> ActionResult:
+        self._authorize_credential("GetResourceOauth2Token", "oauth2credentialprovider")
         return ActionResult(
             self.backend.get_resource_oauth2_token(
                 self._get_param("workloadIdentityToken"),

@@ -17,7 +17,7 @@ from typing import Any
 from moto.core.base_backend import BaseBackend
 from moto.s3.models import s3_backends
 
-from emulator import site
+from emulator import policies, site
 from emulator.backends import agentcore_backends, every_backend
 from emulator.exceptions import (
     ConflictException,
@@ -350,7 +350,9 @@ class RuntimeBackend(BaseBackend):
         code_config = config["agentRuntimeArtifact"]["codeConfiguration"]
         code = self._fetch_code(code_config["code"]["s3"])
         variables = config.get("environmentVariables") or {}
-        env = agent_environment(site.base_url, self.region_name, variables)
+        # As on AWS, the agent acts as its execution role: its calls meet the role's policies.
+        role = policies.role_credentials(self.account_id, self.region_name, config["roleArn"])
+        env = agent_environment(site.base_url, self.region_name, variables, role)
         log = RuntimeLog(self.account_id, self.region_name, runtime.id, endpoint.name)
         process = AgentProcess(code, code_config["entryPoint"], env, log)
         process.wait_until_healthy()

@@ -222,8 +222,11 @@ class AgentProcess:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def agent_environment(base_url: str, region: str, variables: dict[str, str]) -> dict[str, str]:
-    """What a deployed agent sees: its variables, the runtime's markers, AWS = this emulator."""
+def agent_environment(
+    base_url: str, region: str, variables: dict[str, str], credentials: dict[str, str]
+) -> dict[str, str]:
+    """What a deployed agent sees: its variables, the runtime's markers, AWS = this emulator,
+    and ``credentials`` (its execution role's, `emulator.policies.role_credentials`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BEDROCK_AGENTCORE_"))}
     return (
         env
@@ -232,9 +235,8 @@ def agent_environment(base_url: str, region: str, variables: dict[str, str]) -> 
             "DOCKER_CONTAINER": "1",
             "PYTHONUNBUFFERED": "1",
             "AWS_ENDPOINT_URL": base_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
         }
+        | credentials
     )

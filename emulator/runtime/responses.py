@@ -2,6 +2,7 @@
 
 from moto.core.responses import ActionResult
 
+from emulator import policies
 from emulator.runtime.models import CONFIGURATION, RuntimeBackend, runtime_backends
 from emulator.service import ModelResponse
 
@@ -14,7 +15,15 @@ class RuntimeControlResponse(ModelResponse):
         return runtime_backends[self.current_account][self.region]
 
     def _config(self) -> dict:
-        return {key: self._get_param(key) for key in CONFIGURATION}
+        """The new version's configuration, once the caller may pass its role to us."""
+        config = {key: self._get_param(key) for key in CONFIGURATION}
+        policies.authorize(
+            self.headers,
+            "iam:PassRole",
+            [config["roleArn"]],
+            {"iam:PassedToService": "bedrock-agentcore.amazonaws.com"},
+        )
+        return config
 
     def create_agent_runtime(self) -> ActionResult:
         runtime = self.backend.create_agent_runtime(
