@@ -7,32 +7,25 @@ credentials of its role too (`role_credentials`: moto's STS AssumeRole, so the a
 names the role), and the handlers of the calls an agent makes with them (AgentCore
 Identity's tokens and API keys, Bedrock's model calls, and the PassRole behind
 CreateAgentRuntime for a caller who is a role) ask `authorize`, which evaluates the role's
-inline and attached policies with moto's IAM policy evaluation against the resource ARNs
-IAM uses, and refuses in AWS's words.
+inline and attached policies as IAM does (`emulator.iam.decision`, which 00's policy
+simulation uses too) against the resource ARNs IAM uses, and refuses in AWS's words.
 
 Calls signed with any other credentials (the learner's, the tests' "testing" keys) are not
-evaluated: the local backend trusts them, as before. moto's evaluation has limits the
-workshop's policies do not reach: no NotAction/NotResource, case-sensitive action names,
-and only StringEquals among conditions (a condition on a key it is not given holds; one
-that fails reads as an explicit deny).
+evaluated: the local backend trusts them, as before.
 """
 
 import re
 import uuid
 from collections.abc import Iterable, Mapping
 
-from moto.iam.access_control import (
-    AssumedRoleAccessKey,
-    CreateAccessKeyFailure,
-    IAMPolicy,
-    PermissionResult,
-)
+from moto.iam.access_control import AssumedRoleAccessKey, CreateAccessKeyFailure
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import get_account_id_from
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 from werkzeug.wrappers import Request
 
+from emulator import iam
 from emulator.exceptions import AccessDeniedException
 from emulator.wsgi import WSGIApp
 
@@ -87,24 +80,6 @@ def _role_session(headers: Mapping[str, str]) -> AssumedRoleAccessKey | None:
         return None
 
 
-def _policies(session: AssumedRoleAccessKey) -> list[IAMPolicy]:
-    try:
-        return [IAMPolicy(policy) for policy in session.collect_policies()]
-    except NotFoundException:  # the role is gone: nothing allows anything
-        return []
-
-
-def _decision(
-    policies: list[IAMPolicy], action: str, resource: str, context: dict[str, str] | None
-) -> PermissionResult:
-    """IAM's rule: an explicit deny wins, else any allow, else the implicit deny."""
-    results = {policy.is_action_permitted(action, resource, None, context) for policy in policies}
-    for result in (PermissionResult.DENIED, PermissionResult.PERMITTED):
-        if result in results:
-            return result
-    return PermissionResult.NEUTRAL
-
-
 def authorize(
     headers: Mapping[str, str],
     action: str,
@@ -116,14 +91,18 @@ def authorize(
     session = _role_session(headers)
     if session is None:
         return
-    policies = _policies(session)
+    try:
+        documents = [iam.document(policy) for policy in session.collect_policies()]
+    except NotFoundException:  # the role is gone: nothing allows anything
+        documents = []
+    keys = {key.lower(): value for key, value in (context or {}).items()}
     for resource in resources:
-        decision = _decision(policies, action, resource, context)
-        if decision is PermissionResult.PERMITTED:
+        decision = iam.decision(documents, action, resource, keys)
+        if decision == "allowed":
             continue
         reason = (
             "with an explicit deny in an identity-based policy"
-            if decision is PermissionResult.DENIED
+            if decision == "explicitDeny"
             else f"because no identity-based policy allows the {action} action"
         )
         raise AccessDeniedException(

@@ -29,7 +29,19 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 
-from emulator import bedrock, identity, lifetime, logs, policies, runtime, site, sts, trace
+from emulator import (
+    bedrock,
+    iam,
+    identity,
+    lifetime,
+    logs,
+    model_access,
+    policies,
+    runtime,
+    site,
+    sts,
+    trace,
+)
 from emulator.cognito import discovery, patches
 from emulator.cognito import routes as hosted_ui
 from emulator.endpoints import (
@@ -136,6 +148,10 @@ ROUTES: list[Route] = [
         runtime.app,
     ),
     (lambda env: bedrock.PATH.match(_path(env)) and _signed_for(env, "bedrock"), bedrock.app),
+    (
+        lambda env: _path(env).startswith(model_access.PATHS) and _signed_for(env, "bedrock"),
+        model_access.app,
+    ),
 ]
 
 
@@ -231,6 +247,7 @@ def serve(port: int = 0, parent: int | None = None, preload: bool = False) -> No
     logs.to_stderr()
     patches.install()  # refuses a moto it does not fit, before anything is served
     sts.install()
+    iam.install()
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
     site.base_url = f"http://{HOST}:{server.server_port}"
     if preload:

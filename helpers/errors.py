@@ -15,6 +15,8 @@ HINTS = {
     "AccessDenied": "Your AWS identity lacks a permission this step needs.",
     "ExpiredTokenException": "Your AWS credentials expired: refresh them and re-run the cell.",
     "UnrecognizedClientException": "AWS does not accept these credentials: check your profile.",
+    "InvalidClientTokenId": "AWS does not know these credentials: check your profile or keys.",
+    "SignatureDoesNotMatch": "The secret access key does not match its key id: check it.",
     "ResourceNotFoundException": (
         "The resource is gone (deleted, or the local backend restarted): "
         "re-run the notebook that creates it."

@@ -14,10 +14,11 @@ from helpers.backend import Backend
 from helpers.credential_provider import CredentialProvider
 from helpers.display import Shown, Table, table
 from helpers.errors import explain
-from helpers.runtime import MODEL_ID, runtime_name
+from helpers.model import PREFIXES
+from helpers.runtime import runtime_name
 from helpers.state import Kind, WorkshopState
 
-CROSS_REGION_PREFIXES = ("us", "eu", "apac", "global")
+CROSS_REGION_PREFIXES = PREFIXES  # every geography a profile id may start with
 POLICY_NAME = "AgentCoreIdentityAgent"
 ROLE_PREFIX = "BedrockAgentCoreWorkshop"  # what BedrockAgentCoreFullAccess may pass
 OAUTH2, API_KEY = "oauth2credentialprovider", "apikeycredentialprovider"
@@ -201,7 +202,7 @@ def ensure_execution_role(
     backend: Backend,
     state: WorkshopState,
     provider: CredentialProvider,
-    model_id: str = MODEL_ID,
+    model_id: str,
 ) -> ExecutionRole:
     """The role AgentCore Runtime assumes to run the agent, with its policy (re)applied."""
     return ensure_role(

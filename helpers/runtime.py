@@ -28,7 +28,6 @@ from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
 from helpers.workload_identity import session_binding_url
 
-MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 ROLE_PROPAGATION = 120  # seconds a new IAM role may take before AgentCore can assume it
 ROLE_RETRY_INTERVAL = 5.0
 # What AgentCore answers while a new role is not yet assumable everywhere (IAM is
@@ -76,9 +75,10 @@ def new_session_id() -> str:
 
 
 def agent_environment(
-    provider: CredentialProvider, state: WorkshopState, model_id: str = MODEL_ID
+    provider: CredentialProvider, state: WorkshopState, model_id: str
 ) -> dict[str, str]:
-    """What agent/agent.py reads from its environment on AgentCore Runtime."""
+    """What agent/agent.py reads from its environment on AgentCore Runtime (``model_id``:
+    `helpers.model.model_id` of the region, unless the learner chose another)."""
     return {
         settings.AGENT_MODEL_ID: model_id,
         settings.AGENT_CREDENTIAL_PROVIDER: provider.name,

@@ -26,7 +26,7 @@ from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
 from moto.utilities.utils import load_resource
 
-from helpers import authorizer, execution_role, packaging, runtime
+from helpers import authorizer, execution_role, model, packaging, runtime
 from helpers.backend import LOCAL_CREDENTIALS
 from helpers.paths import AGENT_DIR, NOTEBOOKS
 
@@ -41,10 +41,10 @@ AGENTS = Path(__file__).parent / "agents"
 
 
 def client(url: str, service: str, **options):
-    """A real boto3 client for ``service`` on the local backend at ``url``."""
-    return boto3.client(
-        service, endpoint_url=url, region_name=REGION, **LOCAL_CREDENTIALS, **options
-    )
+    """A real boto3 client for ``service`` on the local backend at ``url`` (``options`` may
+    name another region or other credentials)."""
+    defaults = {"endpoint_url": url, "region_name": REGION, **LOCAL_CREDENTIALS}
+    return boto3.client(service, **{**defaults, **options})
 
 
 def error_of(error: pytest.ExceptionInfo[ClientError] | ClientError) -> tuple[str, int]:
@@ -372,7 +372,8 @@ def invoke_with_bearer(
 
 def deploy_agent(be, ws, pools, provider, source: Path = AGENT_DIR):
     """What 06_launch does: role, package, upload, deploy, wait for READY."""
-    role = execution_role.ensure_execution_role(be, ws, provider)
+    model_id = model.model_id(be.region)
+    role = execution_role.ensure_execution_role(be, ws, provider, model_id)
     archive = packaging.package(be, source, ws.path.parent / "build" / "agent.zip")
     created = runtime.ensure_runtime(
         be,
@@ -380,6 +381,22 @@ def deploy_agent(be, ws, pools, provider, source: Path = AGENT_DIR):
         role_arn=role.arn,
         code=packaging.upload(be, ws, archive),
         authorizer=authorizer.jwt_authorizer(pools.runtime),
-        environment=runtime.agent_environment(provider, ws),
+        environment=runtime.agent_environment(provider, ws, model_id),
     )
     return runtime.wait_until_ready(be, created.id)
+
+
+def iam_user(url: str, *statements: dict) -> tuple[str, dict[str, str]]:
+    """A new IAM user whose one policy (if any) holds ``statements``: its ARN and its access
+    key, as boto3 takes it (``aws_access_key_id``, ``aws_secret_access_key``)."""
+    iam = client(url, "iam")
+    name = f"learner-{uuid.uuid4().hex[:8]}"
+    arn = iam.create_user(UserName=name)["User"]["Arn"]
+    if statements:
+        document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+        iam.put_user_policy(UserName=name, PolicyName="own", PolicyDocument=document)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return arn, {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }

@@ -77,6 +77,11 @@ def _converse(body: bytes, operation: str = "converse", model: str = "m") -> Cas
     return Case("POST", f"/model/{model}/{operation}", body, "bedrock")
 
 
+def _iam(body: bytes) -> Case:
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    return Case("POST", "/", body + b"&Version=2010-05-08", "iam", headers, "xml")
+
+
 def _invocation(path: str, token: str | None = "x", body: bytes = b"{}") -> Case:
     headers = {SESSION_HEADER: SESSION, "Content-Type": "application/json"}
     if token is not None:
@@ -239,6 +244,33 @@ def _cases() -> dict[str, Case]:
         "token-endpoint-unknown-grant": _token_endpoint(b"grant_type=%ff%fe&client_id=%00"),
         "token-endpoint-repeated": _token_endpoint(
             b"grant_type=authorization_code&grant_type=client_credentials&code=a&code=b"
+        ),
+        "inference-profiles-max-results-text": Case(
+            "GET", "/inference-profiles?maxResults=many", b"", "bedrock"
+        ),
+        "inference-profile-percent-garbage": Case(
+            "GET", "/inference-profiles/%ff%fe%00", b"", "bedrock"
+        ),
+        "inference-profile-dot-dot": Case("GET", "/inference-profiles/../..", b"", "bedrock"),
+        "model-availability-not-a-model-id": Case(
+            "GET", "/foundation-model-availability/not%20a%20model", b"", "bedrock"
+        ),
+        "model-availability-post": Case(
+            "POST", "/foundation-model-availability/a.b", b"{}", "bedrock"
+        ),
+        "simulate-principal-policy-nothing": _iam(b"Action=SimulatePrincipalPolicy"),
+        "simulate-principal-policy-no-actions": _iam(
+            b"Action=SimulatePrincipalPolicy&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A1%3Auser%2Fx"
+        ),
+        "simulate-principal-policy-not-an-arn": _iam(
+            b"Action=SimulatePrincipalPolicy&PolicySourceArn=%ff%fe"
+            b"&ActionNames.member.1=s3%3AGetObject"
+        ),
+        "simulate-principal-policy-context-without-name": _iam(
+            b"Action=SimulatePrincipalPolicy&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A"
+            + ACCOUNT.encode()
+            + b"%3Aroot&ActionNames.member.1=s3%3AGetObject"
+            b"&ContextEntries.member.1.ContextKeyValues.member.1=x"
         ),
         "s3-bucket-configuration-garbage": Case(
             "PUT", f"/fuzz-{uuid.uuid4().hex[:8]}", b"<Create", "s3", {}, "xml"

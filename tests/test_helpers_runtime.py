@@ -12,6 +12,7 @@ from helpers import (
     cognito,
     credential_provider,
     execution_role,
+    model,
     packaging,
     runtime,
     state,
@@ -128,7 +129,8 @@ def test_the_authorizer_takes_the_access_token_not_the_id_token(backend_and_stat
 
 def test_the_execution_role_may_do_only_what_the_agent_needs(backend_and_state, provider):
     be, ws = backend_and_state
-    role = execution_role.ensure_execution_role(be, ws, provider)
+    model_id = model.model_id(be.region)
+    role = execution_role.ensure_execution_role(be, ws, provider, model_id)
     iam = be.client("iam")
     trust = iam.get_role(RoleName=role.name)["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "bedrock-agentcore.amazonaws.com"}
@@ -152,7 +154,8 @@ def test_the_execution_role_may_do_only_what_the_agent_needs(backend_and_state, 
     assert {"logs:DescribeLogStreams", "logs:DescribeLogGroups"} <= logs
     stored = iam.get_role_policy(RoleName=role.name, PolicyName="AgentCoreIdentityAgent")
     assert stored["PolicyDocument"] == role.policy
-    assert execution_role.ensure_execution_role(be, state.load(be), provider).arn == role.arn
+    again = execution_role.ensure_execution_role(be, state.load(be), provider, model_id)
+    assert again.arn == role.arn
 
 
 def test_every_role_is_one_the_managed_policy_lets_a_learner_pass(backend_and_state):

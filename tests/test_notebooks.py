@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import model
 from helpers.paths import NOTEBOOKS
 from tests.support import (
     CLEANUP,
@@ -127,7 +128,8 @@ def test_prerequisites_show_versions_and_the_local_backend(lifecycle):
     shown = outputs(lifecycle["out"] / "00_prerequisites.ipynb")
     assert "bedrock-agentcore" in shown
     assert "NOT a language model" in shown
-    assert "Ready: local backend in us-east-1." in shown
+    assert "Model: Anthropic use-case form" in shown  # the preflight's table
+    assert f"Ready: local backend in us-east-1, model us.{model.FOUNDATION_MODEL}." in shown
 
 
 def test_setup_cognito_shows_pools_and_claims(lifecycle):
