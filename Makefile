@@ -48,7 +48,8 @@ lab: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks
 
-## lock: pin the newest versions pyproject.toml allows (then run make test before committing)
+## lock: pin the newest versions pyproject.toml allows (then pin agent/requirements.txt to the
+## same versions and run make test before committing)
 lock:
 	@$(FIND_UV); $$uv pip compile --quiet --universal --python-version 3.11 --extra dev \
 		-o requirements.lock pyproject.toml

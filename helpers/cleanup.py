@@ -2,8 +2,11 @@
 
 The ledger is replayed in reverse, so what depends on something goes before it (the
 runtime before its role and bucket, users, clients and domains before their pool). Each
-resource leaves the ledger the moment it is gone, so an interrupted cleanup resumes
-where it stopped. Then list calls confirm nothing named for this workshop remains.
+resource leaves the ledger the moment it is gone (a runtime once its log groups are gone
+too), so an interrupted cleanup resumes where it stopped. Then list calls confirm nothing
+named for this workshop remains. AWS lists some deletions for a while (an S3 bucket, a
+runtime's own workload identity), so what is still listed is checked again for a short
+while; a runtime's identity still listed after that is explained, not counted as left.
 
 A damaged state file has no ledger to replay, but every name the workshop gives ends in
 its suffix, which usually outlives the damage in what is left of its files: list calls
@@ -22,7 +25,7 @@ from botocore.exceptions import ClientError
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
 from helpers.paths import build_dir, state_file, workshop_dir
-from helpers.resources import COGNITO, CONTROL, KINDS, Entry, is_gone
+from helpers.resources import COGNITO, CONTROL, KINDS, Entry, Handling, is_gone, runtime_log_groups
 from helpers.state import (
     ENV_FILE,
     SUFFIX_PATTERN,
@@ -32,11 +35,23 @@ from helpers.state import (
     binding,
     existing,
 )
+from helpers.waiting import wait_until
 from helpers.workload_identity import LOCAL_DEV_CONFIG, WORKLOAD_NAME
 
 # Every name the workshop gives ends in "-" or "_" and its suffix. A runtime's own workload
 # identity ends in the runtime's id instead: it goes with its runtime.
 WORKSHOP_NAME = re.compile(r"[-_]([0-9a-f]{8})$")
+# A runtime's id, and so its own workload identity's name: the runtime's name (which the
+# workshop ends in "_<suffix>"), "-" and 10 characters AgentCore chooses.
+RUNTIME_IDENTITY = re.compile(r"^workload identity .*_[0-9a-f]{8}-[0-9A-Za-z]{10}$")
+# Seconds the proof checks again what is still listed, until it is not (AWS: a bucket or a
+# runtime's identity may be listed for a while after its deletion).
+SETTLE = 30.0
+LINGERING = (
+    "The runtime's own workload identity: AgentCore Runtime made it and removes it after the "
+    "runtime, in its own time. You cannot delete it (AWS refuses: it is linked to a "
+    "service), and keeping it costs nothing."
+)
 # Where the suffix survives a damaged ledger, by path in the workshop folder: what is left of
 # the state file, the quickstart's env file (its usernames end in it), the SDK's
 # local-development file (the workload's name). The build folder's zip names no suffix.
@@ -49,25 +64,35 @@ RECORDED_BACKEND = re.compile(r'"backend":\s*\{\s*"name":\s*"([^"]*)",\s*"region
 
 
 def delete_all(backend: Backend, state: WorkshopState) -> list[dict[str, str]]:
-    """Delete the ledger's resources, newest first; one row per resource."""
+    """Delete the ledger's resources, newest first; one row per resource (and per log group
+    a runtime leaves)."""
     rows = []
     for key, entry in reversed(list(state.ledger.items())):
         kind = KINDS[Kind(entry["kind"])]
         try:
-            kind.delete(backend, entry)
-            result = "deleted"
+            result = _deleted(kind, backend, entry)
+            remains = kind.delete_remains(backend, entry)
         except ClientError as error:
-            if not is_gone(error):
-                code = error.response["Error"]["Code"]
-                raise WorkshopError(
-                    f"Deleting the {kind.describe(entry)} failed: {code}: {error}. "
-                    "Fix the cause and run this cell again: it continues where it stopped.",
-                    code,
-                ) from error
-            result = "already gone"
+            code = error.response["Error"]["Code"]
+            raise WorkshopError(
+                f"Deleting the {kind.describe(entry)} failed: {code}: {error}. "
+                "Fix the cause and run this cell again: it continues where it stopped.",
+                code,
+            ) from error
         state.forget(key)
         rows.append({"Resource": kind.describe(entry), "Result": result})
+        rows += [{"Resource": name, "Result": "deleted"} for name in remains]
     return rows
+
+
+def _deleted(kind: Handling, backend: Backend, entry: Entry) -> str:
+    try:
+        kind.delete(backend, entry)
+    except ClientError as error:
+        if not is_gone(error):
+            raise
+        return "already gone"
+    return "deleted"
 
 
 class Found(NamedTuple):
@@ -112,9 +137,31 @@ def _suffix_of(name: str) -> str | None:
     return found.group(1) if (found := WORKSHOP_NAME.search(name)) else None
 
 
-def leftovers(backend: Backend, suffix: str) -> list[str]:
+def _still_listed(backend: Backend, suffix: str) -> list[str]:
     """Everything still named for this workshop (its suffix), found by list calls."""
-    return [f"{found.noun} {found.name}" for found in _listed(backend) if suffix in found.name]
+    found = [f"{found.noun} {found.name}" for found in _listed(backend) if suffix in found.name]
+    return found + [f"log group {name}" for name in runtime_log_groups(backend) if suffix in name]
+
+
+def leftovers(
+    backend: Backend, suffix: str, settle: float = SETTLE
+) -> tuple[list[str], list[dict[str, str]]]:
+    """What is left of this workshop, and what lingers with a reason it is no failure.
+
+    What list calls still show is checked again, with backoff, for up to ``settle``
+    seconds: what AWS deleted may be listed for a while.
+    """
+    listed: list[str] = []
+
+    def nothing_left() -> bool | None:
+        listed[:] = _still_listed(backend, suffix)
+        return None if listed else True
+
+    with contextlib.suppress(WorkshopError):  # the bound: what is listed then is the answer
+        wait_until(nothing_left, "deletions to show", settle, max_interval=backend.longest_poll)
+    lingering = [name for name in listed if RUNTIME_IDENTITY.match(name)]
+    left = [name for name in listed if name not in lingering]
+    return left, [{"Still listed": name, "Why": LINGERING} for name in lingering]
 
 
 def ledger_by_name(backend: Backend, suffix: str) -> dict[str, Entry]:
@@ -240,13 +287,15 @@ def remove_local_files(directory: Path | None = None) -> list[str]:
     return removed
 
 
-def run(backend: Backend, state: WorkshopState | None) -> dict[str, Any]:
+def run(backend: Backend, state: WorkshopState | None, settle: float = SETTLE) -> dict[str, Any]:
     """All of cleanup: resources, the check that nothing remains, local files."""
     if state is None:
-        return {"deleted": [], "leftovers": [], "files": remove_local_files()}
+        return {"deleted": [], "leftovers": [], "lingering": [], "files": remove_local_files()}
     deleted = delete_all(backend, state)
+    left, lingering = leftovers(backend, state.suffix, settle)
     return {
         "deleted": deleted,
-        "leftovers": leftovers(backend, state.suffix),
+        "leftovers": left,
+        "lingering": lingering,
         "files": remove_local_files(state.path.parent.parent),
     }

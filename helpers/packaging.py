@@ -1,8 +1,9 @@
 """Quickstart step 7, second part: the deployment zip and where AgentCore Runtime reads it.
 
 This is the direct-code path: a flat zip of ``agent/`` in S3 (``codeConfiguration``),
-its dependencies at the root, built for the runtime's Python on Linux arm64. Workshop
-state and credentials never go into it.
+its dependencies at the root, built for the runtime's Python on Linux arm64, in the
+versions the tests passed with (requirements.lock). Workshop state and credentials never
+go into it, nor anything that names this machine's paths.
 """
 
 import hashlib
@@ -16,13 +17,20 @@ from pathlib import Path
 from helpers.agent_code import PYTHON_RUNTIME
 from helpers.backend import Backend
 from helpers.errors import WorkshopError, explain
-from helpers.paths import AGENT_DIR, build_dir
+from helpers.paths import AGENT_DIR, REPOSITORY, build_dir
 from helpers.runtime import runtime_name
 from helpers.state import Kind, WorkshopState
 
 # Never deployed: workshop state, credentials, local-development and build leftovers.
 EXCLUDED = (".agentcore*", ".env", "*.env", ".workshop", ".bedrock_agentcore.yaml", "__pycache__")
 EXCLUDED_SUFFIXES = (".pyc",)
+# The versions the tests passed with: the agent's dependencies, and theirs, are installed
+# in these versions (`make lock` writes it).
+LOCK = REPOSITORY / "requirements.lock"
+# pip writes its console scripts to the target's bin/, their shebang naming this machine's
+# interpreter (#!/…/.venv/bin/python): useless on AgentCore Runtime, which starts the entry
+# point itself, and a leak of the build machine's paths. Left out.
+SCRIPTS = "bin"
 
 
 def _is_excluded(relative: Path) -> bool:
@@ -33,7 +41,8 @@ def _is_excluded(relative: Path) -> bool:
 
 def _dependencies(requirements: Path) -> Path:
     """Wheels for AgentCore Runtime's platform, installed once per requirements file."""
-    digest = hashlib.sha256(requirements.read_bytes() + PYTHON_RUNTIME.encode()).hexdigest()[:16]
+    pinned = requirements.read_bytes() + LOCK.read_bytes() + PYTHON_RUNTIME.encode()
+    digest = hashlib.sha256(pinned).hexdigest()[:16]
     target = build_dir() / f"dependencies-{digest}"
     if target.is_dir():
         return target
@@ -58,6 +67,8 @@ def _dependencies(requirements: Path) -> Path:
         str(partial),
         "-r",
         str(requirements),
+        "--constraint",
+        str(LOCK),
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -70,16 +81,20 @@ def package(backend: Backend, source: Path = AGENT_DIR, out: Path | None = None)
     """The deployment zip: the agent's files, plus (on AWS) its dependencies at the root."""
     out = out or build_dir() / "agent.zip"
     out.parent.mkdir(parents=True, exist_ok=True)
-    roots = [source]
-    if backend.bundles_dependencies:
-        roots.insert(0, _dependencies(source / "requirements.txt"))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for root in roots:
-            for path in sorted(root.rglob("*")):
-                relative = path.relative_to(root)
-                if path.is_file() and not _is_excluded(relative):
-                    archive.write(path, relative.as_posix())
+        if backend.bundles_dependencies:
+            dependencies = _dependencies(source / "requirements.txt")
+            _add(archive, dependencies, skip=dependencies / SCRIPTS)
+        _add(archive, source)
     return out
+
+
+def _add(archive: zipfile.ZipFile, root: Path, skip: Path | None = None) -> None:
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        kept = skip is None or not path.is_relative_to(skip)
+        if path.is_file() and kept and not _is_excluded(relative):
+            archive.write(path, relative.as_posix())
 
 
 def contents(archive: Path) -> list[str]:

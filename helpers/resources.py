@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from helpers.backend import Backend
+from helpers.runtime import LOG_GROUPS
 from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
 
@@ -44,6 +45,9 @@ class Handling:
     read: Operation  # raises a "gone" ClientError if the resource is not there
     remove: Operation
     parameters: dict[str, str]  # API parameter → ledger attribute
+    # What AWS made for it and keeps when it is gone (a runtime's log groups): deleted
+    # after it, even when it was gone already; returns what it deleted, described.
+    remains: Callable[[Backend, Entry], list[str]] | None = None
 
     def describe(self, entry: Entry) -> str:
         return self.label.format(**entry)
@@ -57,6 +61,9 @@ class Handling:
 
     def delete(self, backend: Backend, entry: Entry) -> None:
         self._call(self.remove, backend, entry)
+
+    def delete_remains(self, backend: Backend, entry: Entry) -> list[str]:
+        return self.remains(backend, entry) if self.remains else []
 
     def _call(self, operation: Operation, backend: Backend, entry: Entry) -> None:
         if callable(operation):
@@ -83,17 +90,54 @@ def _delete_runtime(backend: Backend, entry: Entry) -> None:
         if name != "DEFAULT":
             control.delete_agent_runtime_endpoint(**runtime, endpointName=name)
     control.delete_agent_runtime(**runtime)
+    _wait_until_gone(
+        lambda: control.get_agent_runtime(**runtime), f"the agent runtime {entry['id']}", 600
+    )
 
-    def deleted() -> bool | None:
+
+def _wait_until_gone(read: Callable[[], Any], what: str, timeout: float) -> None:
+    """Until ``read`` fails with a "gone" error: AWS finishes some deletions in the background."""
+
+    def gone() -> bool | None:
         try:
-            control.get_agent_runtime(**runtime)
+            read()
         except ClientError as error:
             if is_gone(error):
                 return True
             raise
         return None
 
-    wait_until(deleted, f"the agent runtime {entry['id']} to be deleted", timeout=600)
+    wait_until(gone, f"{what} to be deleted", timeout=timeout)
+
+
+def runtime_log_groups(backend: Backend, prefix: str = LOG_GROUPS) -> list[str]:
+    pages = backend.client("logs").get_paginator("describe_log_groups")
+    return [
+        group["logGroupName"]
+        for page in pages.paginate(logGroupNamePrefix=prefix)
+        for group in page["logGroups"]
+    ]
+
+
+def _delete_log_groups(backend: Backend, entry: Entry) -> list[str]:
+    """Each endpoint's log group: AgentCore Runtime creates them and keeps them (and bills
+    what they store) after the runtime, and its endpoints, are deleted."""
+    groups = runtime_log_groups(backend, f"{LOG_GROUPS}{entry['id']}-")
+    for group in groups:
+        try:
+            backend.client("logs").delete_log_group(logGroupName=group)
+        except ClientError as error:
+            if not is_gone(error):
+                raise
+    return [f"log group {group}" for group in groups]
+
+
+def _delete_domain(backend: Backend, entry: Entry) -> None:
+    """Cognito deletes a domain in the background, and a pool cannot go while it has one:
+    wait, as the starter toolkit does (it sleeps 5 s), until the domain is gone."""
+    cognito = backend.client(COGNITO)
+    cognito.delete_user_pool_domain(Domain=entry["domain"], UserPoolId=entry["pool_id"])
+    _wait_until_gone(lambda: _domain_exists(backend, entry), f"the domain {entry['domain']}", 60)
 
 
 def _delete_bucket(backend: Backend, entry: Entry) -> None:
@@ -122,7 +166,7 @@ KINDS: dict[Kind, Handling] = {
     ),
     Kind.USER_POOL_DOMAIN: Handling(
         "01_setup_cognito", "hosted-UI domain {domain}", COGNITO, _domain_exists,
-        "delete_user_pool_domain", {"Domain": "domain", **_POOL},
+        _delete_domain, {"Domain": "domain", **_POOL},
     ),
     Kind.USER_POOL_CLIENT: Handling(
         "01_setup_cognito", "app client {id}", COGNITO, "describe_user_pool_client",
@@ -158,7 +202,7 @@ KINDS: dict[Kind, Handling] = {
     ),
     Kind.AGENT_RUNTIME: Handling(
         "06_launch", "agent runtime {id}", CONTROL, "get_agent_runtime", _delete_runtime,
-        {"agentRuntimeId": "id"},
+        {"agentRuntimeId": "id"}, remains=_delete_log_groups,
     ),
 }  # fmt: skip
 

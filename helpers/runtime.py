@@ -28,11 +28,20 @@ from helpers.state import Kind, WorkshopState
 from helpers.waiting import wait_until
 from helpers.workload_identity import session_binding_url
 
+# Where AgentCore Runtime writes an agent's output: a log group per endpoint, named
+# "<runtime id>-<endpoint name>" under this prefix.
+LOG_GROUPS = "/aws/bedrock-agentcore/runtimes/"
 ROLE_PROPAGATION = 120  # seconds a new IAM role may take before AgentCore can assume it
 ROLE_RETRY_INTERVAL = 5.0
 # What AgentCore answers while a new role is not yet assumable everywhere (IAM is
 # eventually consistent): "Role validation failed for '<role ARN>' …".
 ROLE_NOT_YET_ASSUMABLE = "ValidationException"
+# AgentCore Runtime's 424 when the agent was not up within its initialization limit (30 s)
+# of the invocation that started it: a cold start. The request never reached the agent, so
+# sending it again is safe, and the agent goes on starting meanwhile. Any other 424 is the
+# agent's own failure: sending it again would fail again (or do twice what it did).
+COLD_START = "Runtime initialization time exceeded"
+COLD_START_ATTEMPTS = 3
 # boto3's invoke_agent_runtime signs with SigV4, which a runtime with a JWT authorizer
 # refuses: its users call it over plain HTTPS with their bearer token.
 INVOKE_WITH_A_BEARER_TOKEN = """\
@@ -61,7 +70,8 @@ class Runtime(Shown):
     id: str
     version: str = shown("Version")
     status: str = shown("Status")
-    workload_identity: str = shown("Its workload identity")
+    # AgentCore names it once the runtime is READY: GetAgentRuntime may leave it out before.
+    workload_identity: str | None = shown("Its workload identity")
     failure_reason: str | None = shown("Failure")
 
 
@@ -87,15 +97,14 @@ def agent_environment(
 
 
 def _runtime(answer: dict[str, Any]) -> Runtime:
+    workload_arn = answer.get("workloadIdentityDetails", {}).get("workloadIdentityArn")
     return Runtime(
         id=answer["agentRuntimeId"],
         arn=answer["agentRuntimeArn"],
         name=answer.get("agentRuntimeName", answer["agentRuntimeId"].rsplit("-", 1)[0]),
         status=answer["status"],
         version=answer["agentRuntimeVersion"],
-        workload_identity=answer["workloadIdentityDetails"]["workloadIdentityArn"].rsplit("/", 1)[
-            1
-        ],
+        workload_identity=workload_arn.rsplit("/", 1)[1] if workload_arn else None,
         failure_reason=answer.get("failureReason"),
     )
 
@@ -218,7 +227,7 @@ def wait_until_ready(
 
 def logs(backend: Backend, runtime_id: str, limit: int = 50) -> list[str]:
     """The agent's newest log lines (CloudWatch Logs, where AgentCore Runtime writes them)."""
-    group = f"/aws/bedrock-agentcore/runtimes/{runtime_id}-DEFAULT"
+    group = f"{LOG_GROUPS}{runtime_id}-DEFAULT"
     try:
         events = backend.client("logs").filter_log_events(logGroupName=group)["events"]
     except ClientError as error:
@@ -301,8 +310,14 @@ def post(
 def invoke(
     backend: Backend, runtime_arn: str, bearer_token: str, session_id: str, payload: dict
 ) -> Any:
-    """Call the agent as its user does: bearer token, session id, JSON in; JSON or SSE out."""
-    answer = post(backend, runtime_arn, bearer_token, session_id, payload)
+    """Call the agent as its user does: bearer token, session id, JSON in; JSON or SSE out.
+
+    A cold start's 424 is sent again, up to COLD_START_ATTEMPTS calls in all.
+    """
+    for _ in range(COLD_START_ATTEMPTS):
+        answer = post(backend, runtime_arn, bearer_token, session_id, payload)
+        if not _cold_start(answer):
+            break
     if answer.status_code >= 400:
         raise WorkshopError(*_explain_refusal(answer))
     if "text/event-stream" in answer.headers.get("Content-Type", ""):
@@ -338,9 +353,20 @@ def _message(answer: requests.Response) -> str:
         return answer.text
 
 
+def _cold_start(answer: requests.Response) -> bool:
+    return answer.status_code == 424 and _message(answer).startswith(COLD_START)
+
+
 def _explain_refusal(answer: requests.Response) -> tuple[str, str | None]:
     """A sentence for a refused invocation, and AWS's error code."""
     message = _message(answer)
+    if _cold_start(answer):
+        return (
+            f"AgentCore Runtime answered 424: {message} It did so {COLD_START_ATTEMPTS} times "
+            "in a row, so the agent does not start: read its log with runtime.logs(...) "
+            "(an error at import, or imports too slow for the limit).",
+            answer.headers.get("x-amzn-ErrorType"),
+        )
     hints = {
         401: "The runtime's JWT authorizer refused the bearer token. Get a fresh one "
         "(cognito.bearer_token; they expire after an hour) from the runtime pool's client.",

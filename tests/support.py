@@ -126,6 +126,11 @@ def inventory(url: str) -> dict[str, list[str]]:
         "secrets": sorted(
             s["Name"] for s in client(url, "secretsmanager").list_secrets()["SecretList"]
         ),
+        "runtime log groups": sorted(
+            g["logGroupName"]
+            for g in listed(client(url, "logs"), "describe_log_groups", "logGroups")
+            if g["logGroupName"].startswith("/aws/bedrock-agentcore/runtimes/")
+        ),
     }
 
 

@@ -323,22 +323,36 @@ def test_a_crashing_agent_is_a_runtime_client_error(emulator_url, pool, context_
 
 
 def test_deleting_a_runtime_stops_its_agent_and_identity(emulator_url, pool, context_code):
+    """Its identity goes after it: AWS lists it for a while, so a read finds it once more."""
     runtime = create_runtime(emulator_url, context_code)
+    runtime_id = runtime["agentRuntimeId"]
     pid = _agent_pid(emulator_url, runtime)
     control = client(emulator_url, "bedrock-agentcore-control")
     assert process_alive(pid)
-    assert (
-        control.delete_agent_runtime(agentRuntimeId=runtime["agentRuntimeId"])["status"]
-        == "DELETING"
-    )
+    assert control.delete_agent_runtime(agentRuntimeId=runtime_id)["status"] == "DELETING"
     assert not process_alive(pid)
+    with pytest.raises(ClientError) as error:
+        control.delete_workload_identity(name=runtime_id)
+    assert error_of(error) == ("AccessDeniedException", 403)  # still linked to the service
+    assert control.get_workload_identity(name=runtime_id)["name"] == runtime_id
     for call in (
-        lambda: control.get_agent_runtime(agentRuntimeId=runtime["agentRuntimeId"]),
-        lambda: control.get_workload_identity(name=runtime["agentRuntimeId"]),
+        lambda: control.get_agent_runtime(agentRuntimeId=runtime_id),
+        lambda: control.get_workload_identity(name=runtime_id),
     ):
         with pytest.raises(ClientError) as error:
             call()
         assert error_of(error) == ("ResourceNotFoundException", 404)
+
+
+def test_a_deleted_runtimes_identity_is_listed_once_more(emulator_url, context_code):
+    runtime_id = create_runtime(emulator_url, context_code)["agentRuntimeId"]
+    control = client(emulator_url, "bedrock-agentcore-control")
+    control.delete_agent_runtime(agentRuntimeId=runtime_id)
+    names = [
+        [w["name"] for w in listed(control, "list_workload_identities", "workloadIdentities")]
+        for _ in range(2)
+    ]
+    assert runtime_id in names[0] and runtime_id not in names[1]
 
 
 def test_stopping_the_emulator_stops_every_agent():

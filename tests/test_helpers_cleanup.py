@@ -9,6 +9,7 @@ from helpers import (
     cleanup,
     credential_provider,
     machine_to_machine,
+    runtime,
     state,
     workload_identity,
     workshop,
@@ -16,6 +17,7 @@ from helpers import (
 from helpers.errors import WorkshopError
 from helpers.resources import KINDS
 from helpers.state import Kind
+from helpers.waiting import wait_until
 from tests.support import listed
 
 
@@ -25,16 +27,64 @@ def test_cleanup_deletes_everything_then_finds_nothing(own_deployment):
     workload_identity.write_local_dev_config("identity-demo-workload-x", "alice", workshop_dir)
     report = cleanup.run(be, ws)
     kinds = [row["Resource"].rsplit(" ", 1)[0] for row in report["deleted"]]
-    assert kinds[0] == "agent runtime"  # newest first: the runtime before its role and bucket
-    assert kinds[-1] == "user pool"
+    assert kinds[:2] == ["agent runtime", "log group"]  # newest first: the runtime, its log …
+    assert report["deleted"][1]["Resource"] == f"log group {runtime.LOG_GROUPS}{agent.id}-DEFAULT"
+    assert kinds[-1] == "user pool"  # … before its role and bucket; the pools last
     assert {row["Result"] for row in report["deleted"]} == {"deleted"}
-    assert report["leftovers"] == []
+    assert report["leftovers"] == [] and report["lingering"] == []
     assert ".agentcore.json" in report["files"] and ".workshop/state.json" in report["files"]
     assert state.existing(be) is None
-    assert cleanup.run(be, None) == {"deleted": [], "leftovers": [], "files": []}
+    assert cleanup.run(be, None) == {"deleted": [], "leftovers": [], "lingering": [], "files": []}
     control = be.client("bedrock-agentcore-control")
     workloads = listed(control, "list_workload_identities", "workloadIdentities")
     assert agent.workload_identity not in [w["name"] for w in workloads]
+    logs = be.client("logs").describe_log_groups(logGroupNamePrefix=runtime.LOG_GROUPS + agent.id)
+    assert logs["logGroups"] == []
+
+
+def test_every_endpoints_log_group_goes_with_the_runtime(own_deployment):
+    be, ws, _, agent, _ = own_deployment
+    control = be.client("bedrock-agentcore-control")
+    control.create_agent_runtime_endpoint(agentRuntimeId=agent.id, name="canary")
+
+    def canary_ready() -> bool | None:
+        endpoint = control.get_agent_runtime_endpoint(
+            agentRuntimeId=agent.id, endpointName="canary"
+        )
+        return True if endpoint["status"] == "READY" else None
+
+    wait_until(canary_ready, "the canary endpoint")
+    deleted = [row["Resource"] for row in cleanup.delete_all(be, ws)]
+    assert {
+        f"log group {runtime.LOG_GROUPS}{agent.id}-{name}" for name in ("DEFAULT", "canary")
+    } <= set(deleted)
+    assert cleanup.leftovers(be, ws.suffix) == ([], [])
+
+
+def test_the_runtimes_identity_still_listed_after_the_bound_is_explained(own_deployment):
+    """The local runtime's identity lingers until the first read after its runtime is gone:
+    with no time to check again, the proof sees it, and says why it is no failure."""
+    be, ws, _, agent, _ = own_deployment
+    report = cleanup.run(be, ws, settle=0)
+    assert report["leftovers"] == []
+    assert report["lingering"] == [
+        {"Still listed": f"workload identity {agent.workload_identity}", "Why": cleanup.LINGERING}
+    ]
+
+
+def test_a_domain_is_gone_before_its_pool_is_deleted(backend_and_state, pools):
+    """As the starter toolkit does: Cognito deletes a domain in the background."""
+    be, ws = backend_and_state
+    cleanup.delete_all(be, ws)
+    calls = [(call.operation, call.request) for call in be.calls.calls]
+    deleting = calls.index(
+        (
+            "DeleteUserPoolDomain",
+            {"Domain": pools.identity.domain, "UserPoolId": pools.identity.pool_id},
+        )
+    )
+    assert calls[deleting + 1] == ("DescribeUserPoolDomain", {"Domain": pools.identity.domain})
+    assert calls.index(("DeleteUserPool", {"UserPoolId": pools.identity.pool_id})) > deleting
 
 
 def test_cleanup_of_what_is_already_gone_says_so(backend_and_state, pools):

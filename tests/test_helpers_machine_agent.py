@@ -136,7 +136,7 @@ def test_cleanup_removes_every_machine_resource(backend_and_state, emulator_url)
         for p in control.list_api_key_credential_providers()["credentialProviders"]
         if p["name"] == made["api_key"].name
     ]
-    assert cleanup.leftovers(be, ws.suffix) == []
+    assert cleanup.leftovers(be, ws.suffix) == ([], [])
     with pytest.raises(ClientError) as error:
         cognito.describe_user_pool(UserPoolId=made["pools"].identity.pool_id)
     assert error_of(error)[0] == "ResourceNotFoundException"

@@ -2,6 +2,8 @@
 
 import fnmatch
 import json
+import re
+import sys
 import zipfile
 
 import pytest
@@ -19,6 +21,7 @@ from helpers import (
 )
 from helpers.backend import Backend
 from helpers.errors import WorkshopError
+from helpers.paths import REPOSITORY
 from tests.support import AGENTS, deploy_agent
 
 LOCAL = Backend("local", "us-east-1")
@@ -76,43 +79,74 @@ def test_the_workshop_agent_package(tmp_path):
     ]
 
 
-def _wheel(folder, name: str) -> None:
-    """A minimal pure-Python wheel, so bundling can be tested with no index."""
-    info = f"{name}-1.0.dist-info"
-    with zipfile.ZipFile(folder / f"{name}-1.0-py3-none-any.whl", "w") as wheel:
-        wheel.writestr(f"{name}/__init__.py", "VALUE = 1\n")
-        wheel.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+def _wheel(folder, name: str, version: str = "1.0", script: str | None = None) -> None:
+    """A minimal pure-Python wheel, so bundling can be tested with no index; ``script``
+    names a console script, which pip writes to the target's bin/."""
+    info = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as wheel:
+        wheel.writestr(f"{name}/__init__.py", "VALUE = 1\n\ndef main():\n    pass\n")
+        wheel.writestr(
+            f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
         wheel.writestr(
             f"{info}/WHEEL",
             "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         )
+        if script:
+            scripts = f"[console_scripts]\n{script} = {name}:main\n"
+            wheel.writestr(f"{info}/entry_points.txt", scripts)
         wheel.writestr(f"{info}/RECORD", "")
 
 
-def test_an_aws_package_bundles_dependencies_and_caches_them(tmp_path, monkeypatch):
+@pytest.fixture
+def offline_index(tmp_path, monkeypatch):
+    """A folder of wheels that pip takes as its only index; builds go to tmp_path."""
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    _wheel(wheels, "tinydep")
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     monkeypatch.setenv("WORKSHOP_DIR", str(tmp_path))
-    source = tmp_path / "agent"
+    return wheels
+
+
+def _agent_needing(folder, requirements: str):
+    source = folder / "agent"
     source.mkdir()
     (source / "agent.py").write_text("print('hi')\n")
-    (source / "requirements.txt").write_text("tinydep\n")
+    (source / "requirements.txt").write_text(requirements)
+    return source
+
+
+def test_an_aws_package_bundles_dependencies_and_caches_them(tmp_path, offline_index):
+    _wheel(offline_index, "tinydep")
+    source = _agent_needing(tmp_path, "tinydep\n")
     aws = Backend("aws", "us-east-1")
     first = set(packaging.contents(packaging.package(aws, source, tmp_path / "a.zip")))
     assert {"agent.py", "requirements.txt", "tinydep/__init__.py"} <= first
-    (wheels / "tinydep-1.0-py3-none-any.whl").unlink()  # a second build must not need pip
+    (offline_index / "tinydep-1.0-py3-none-any.whl").unlink()  # a second build must not need pip
     assert set(packaging.contents(packaging.package(aws, source, tmp_path / "b.zip"))) == first
 
 
-def test_a_dependency_that_cannot_be_installed_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("WORKSHOP_DIR", str(tmp_path))
-    source = tmp_path / "agent"
-    source.mkdir()
-    (source / "requirements.txt").write_text("no-such-package-for-the-workshop\n")
+def test_an_aws_package_holds_the_locked_versions_and_no_path_of_this_machine(
+    tmp_path, offline_index
+):
+    """requirements.lock picks the version (not the newest), and pip's console scripts,
+    whose shebang names this interpreter, stay out: no file names where it was built."""
+    locked = re.search(r"^strands-agents==(\S+)", packaging.LOCK.read_text(), re.M)[1]
+    _wheel(offline_index, "strands_agents", locked, script="strands-tool")
+    _wheel(offline_index, "strands_agents", "999.0", script="strands-tool")
+    source = _agent_needing(tmp_path, "strands-agents\n")
+    archive = packaging.package(Backend("aws", "us-east-1"), source, tmp_path / "a.zip")
+    with zipfile.ZipFile(archive) as opened:
+        files = {name: opened.read(name) for name in opened.namelist()}
+    assert f"Version: {locked}" in files[f"strands_agents-{locked}.dist-info/METADATA"].decode()
+    assert [name for name in files if name.startswith("bin/")] == []
+    here = {sys.prefix, sys.base_prefix, sys.executable, str(REPOSITORY), str(tmp_path)}
+    assert [(name, p) for name, text in files.items() for p in here if p.encode() in text] == []
+
+
+def test_a_dependency_that_cannot_be_installed_is_explained(tmp_path, offline_index):
+    source = _agent_needing(tmp_path, "no-such-package-for-the-workshop\n")
     with pytest.raises(WorkshopError, match="Installing the agent's dependencies failed"):
         packaging.package(Backend("aws", "us-east-1"), source, tmp_path / "a.zip")
 
@@ -210,6 +244,29 @@ def test_an_agent_that_cannot_start_is_explained(backend_and_state, pools, provi
     (source / "agent.py").write_text((AGENTS / "broken_agent.py").read_text())
     with pytest.raises(WorkshopError, match=r"(?s)CREATE_FAILED.*no_such_module_for_the_workshop"):
         deploy_agent(be, ws, pools, provider, source)
+
+
+def test_the_runtimes_workload_identity_is_read_once_it_is_ready(
+    backend_and_state, context_code, tmp_path
+):
+    """GetAgentRuntime may leave workloadIdentityDetails out while CREATING (the local
+    runtime does): the agent starts slowly here, so the deploy answers before READY."""
+    be, ws = backend_and_state
+    pause = tmp_path / "start-pause"
+    pause.write_text("2")
+    created = runtime.ensure_runtime(
+        be,
+        ws,
+        role_arn="arn:aws:iam::123456789012:role/test-runtime",
+        code=context_code,
+        authorizer=None,
+        environment={"START_PAUSE": str(pause)},
+        entry_point="main.py",
+    )
+    assert (created.status, created.workload_identity) == ("CREATING", None)
+    ready = runtime.wait_until_ready(be, created.id)
+    assert ready.workload_identity == created.id
+    be.client("bedrock-agentcore-control").delete_agent_runtime(agentRuntimeId=created.id)
 
 
 def test_deploying_waits_while_the_new_role_is_not_yet_assumable(monkeypatch):

@@ -269,6 +269,7 @@ SHOWN_CALLS = {
     ),
     "13_cleanup": (
         "DeleteAgentRuntime",
+        "DeleteLogGroup",
         "DeleteOauth2CredentialProvider",
         "DeleteApiKeyCredentialProvider",
         "DeleteResourceServer",

@@ -7,6 +7,7 @@ Plain state and logic, one backend per account and region (moto's `BackendDict`,
 import hashlib
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -120,6 +121,7 @@ class WorkloadIdentity(Resource):
     arn: str
     return_urls: list[str]
     linked_to: str | None = None  # the runtime that created it, if one did
+    retired: bool = False  # its runtime is gone: the next read that finds it is the last
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -266,9 +268,19 @@ class IdentityBackend(BaseBackend):
             )
         self.workload_identities.pop(name, None)
 
-    def unlink_and_delete_workload_identity(self, name: str) -> None:
-        """The service that created a linked identity takes it away with it."""
-        self.workload_identities.pop(name, None)
+    def retire_workload_identity(self, name: str) -> None:
+        """The runtime that created it is gone, and AgentCore removes it after, in its own
+        time (reported: with the runtime, innovation-sandbox-on-aws#67; never, aws-nuke#835).
+        Here the next read that finds it is the last: a caller that checks right after the
+        runtime is gone sees it linger once, every time, as a proof of cleanup must expect."""
+        self.get_workload_identity(name).retired = True
+
+    def answered(self, names: Iterable[str]) -> None:
+        """A Get or a List page showed these: a retired one is gone from now on."""
+        for name in names:
+            identity = self.workload_identities.get(name)
+            if identity is not None and identity.retired:
+                self.workload_identities.pop(name, None)
 
     # OAuth2 credential providers
 

@@ -78,7 +78,9 @@ class IdentityControlResponse(_IdentityResponse):
     # Get, delete and list: the same for every kind, by name.
 
     def get_workload_identity(self) -> ActionResult:
-        return _described(self.backend.get_workload_identity(self._named))
+        identity = self.backend.get_workload_identity(self._named)
+        self.backend.answered([identity.name])
+        return _described(identity)
 
     def get_oauth2_credential_provider(self) -> ActionResult:
         return _described(self.backend.get_oauth2_credential_provider(self._named))
@@ -96,7 +98,9 @@ class IdentityControlResponse(_IdentityResponse):
         return self._deleted(self.backend.delete_api_key_credential_provider)
 
     def list_workload_identities(self) -> ActionResult:
-        return self._listed(self.backend.workload_identities, "workloadIdentities")
+        answer = self._listed(self.backend.workload_identities, "workloadIdentities")
+        self.backend.answered(item["name"] for item in answer.result["workloadIdentities"])
+        return answer
 
     def list_oauth2_credential_providers(self) -> ActionResult:
         return self._listed(self.backend.oauth2_providers, "credentialProviders")

@@ -26,7 +26,14 @@ from emulator.exceptions import (
     ValidationException,
 )
 from emulator.identity.models import identity_backends, now
-from emulator.runtime.process import AgentProcess, LaunchFailed, RuntimeLog, agent_environment
+from emulator.runtime.process import (
+    INITIALIZATION_LIMIT,
+    AgentProcess,
+    LaunchFailed,
+    RuntimeLog,
+    agent_environment,
+    initialization_exceeded,
+)
 
 DEFAULT = "DEFAULT"
 DEFAULT_LIFECYCLE = {"idleRuntimeSessionTimeout": 900, "maxLifetime": 28800}
@@ -133,10 +140,17 @@ class AgentRuntime:
             "lastUpdatedAt": self.updated,
             "status": self.status,
             "failureReason": self.failure_reason,
-            "workloadIdentityDetails": {"workloadIdentityArn": self.workload_arn},
             "lifecycleConfiguration": DEFAULT_LIFECYCLE,
+            **self._workload_identity_details(),
             **{key: value for key, value in config.items() if value is not None},
         }
+
+    def _workload_identity_details(self) -> dict[str, Any]:
+        """Optional in AWS's model, and nothing says AWS names it before the runtime is up:
+        left out while CREATING, so a client must not count on it until READY."""
+        if self.status == "CREATING":
+            return {}
+        return {"workloadIdentityDetails": {"workloadIdentityArn": self.workload_arn}}
 
     def summary(self, version: str | None = None) -> dict[str, Any]:
         """A List* item: AWS's summary shape requires a description, empty when none was given."""
@@ -211,7 +225,7 @@ class RuntimeBackend(BaseBackend):
             self.runtimes.pop(runtime_id, None)
         for endpoint in list(runtime.endpoints.values()):
             self._stop(endpoint)
-        self.identity.unlink_and_delete_workload_identity(runtime.id)
+        self.identity.retire_workload_identity(runtime.id)
         return runtime
 
     def create_agent_runtime_endpoint(
@@ -270,28 +284,30 @@ class RuntimeBackend(BaseBackend):
         return endpoint
 
     def ensure_agent(self, runtime: AgentRuntime, endpoint: RuntimeEndpoint) -> AgentProcess | None:
-        """The endpoint's agent, started afresh on its live version if it has exited.
+        """The endpoint's agent, up: started afresh on its live version if it has exited.
 
         AWS starts a new microVM for a new session; here one process serves every session,
-        so a crashed agent would otherwise refuse every later invocation.
+        so a crashed agent would otherwise refuse every later invocation. Like AWS, an
+        invocation waits for a starting agent up to the initialization limit, then is a
+        424; the agent goes on starting, for the invocations after it.
         """
-        with endpoint.restart:
-            process = endpoint.process
-            if process is not None and process.alive():
-                return process
-            if endpoint.live_version is None or endpoint.status == "DELETING":
-                return None  # nothing has served yet (CREATING, CREATE_FAILED), or going away
-            try:
-                fresh = self._start(runtime, endpoint, endpoint.live_version)
-            except LaunchFailed as failure:
-                raise RuntimeClientError(f"The agent did not start again: {failure}") from failure
-            if endpoint.status == "DELETING" or runtime.status == "DELETING":
-                fresh.stop()
-                return None
-            endpoint.process = fresh
-        if process is not None:
-            process.stop()
-        return fresh
+        exited = None
+        try:
+            with endpoint.restart:
+                process = endpoint.process
+                if process is None or not process.alive():
+                    if endpoint.live_version is None or endpoint.status == "DELETING":
+                        return None  # nothing has served yet (CREATING, CREATE_FAILED), or going
+                    exited, process = process, self._spawn(runtime, endpoint, endpoint.live_version)
+                    endpoint.process = process
+            if exited is not None:
+                exited.stop()
+            started = process.healthy_within(INITIALIZATION_LIMIT)
+        except LaunchFailed as failure:
+            raise RuntimeClientError(f"The agent did not start again: {failure}") from failure
+        if not started:
+            raise RuntimeClientError(initialization_exceeded())
+        return process
 
     def _existing_version(self, runtime: AgentRuntime, version: str) -> str:
         if version not in runtime.versions:
@@ -346,6 +362,13 @@ class RuntimeBackend(BaseBackend):
     def _start(
         self, runtime: AgentRuntime, endpoint: RuntimeEndpoint, version: str
     ) -> AgentProcess:
+        process = self._spawn(runtime, endpoint, version)
+        process.wait_until_healthy()
+        return process
+
+    def _spawn(
+        self, runtime: AgentRuntime, endpoint: RuntimeEndpoint, version: str
+    ) -> AgentProcess:
         config = runtime.versions[version]
         code_config = config["agentRuntimeArtifact"]["codeConfiguration"]
         code = self._fetch_code(code_config["code"]["s3"])
@@ -354,9 +377,7 @@ class RuntimeBackend(BaseBackend):
         role = policies.role_credentials(self.account_id, self.region_name, config["roleArn"])
         env = agent_environment(site.base_url, self.region_name, variables, role)
         log = RuntimeLog(self.account_id, self.region_name, runtime.id, endpoint.name)
-        process = AgentProcess(code, code_config["entryPoint"], env, log)
-        process.wait_until_healthy()
-        return process
+        return AgentProcess(code, code_config["entryPoint"], env, log)
 
     @staticmethod
     def _stop(endpoint: RuntimeEndpoint) -> None:

@@ -30,11 +30,16 @@ from pathlib import Path
 from typing import TextIO
 
 import requests
+from moto.logs.exceptions import ResourceNotFoundException
 from moto.logs.models import logs_backends
 
 from emulator.endpoints import HOST
 
 READY_TIMEOUT = 120
+# Seconds an invocation that starts an agent waits for it to answer /ping before AgentCore
+# Runtime gives up with a 424 (30 s in AWS's message; tests shorten it for an emulator of
+# their own). The agent goes on starting and serves the next invocation, as a microVM does.
+INITIALIZATION_LIMIT = float(os.environ.get("EMULATOR_INITIALIZATION_LIMIT", "30"))
 
 # A context of our own: the default start method stays what it was.
 FORK_SERVER = multiprocessing.get_context("forkserver")
@@ -49,6 +54,15 @@ READ_AT_IMPORT = ("BEDROCK_AGENTCORE_", "OTEL_")
 
 class LaunchFailed(Exception):
     """The agent did not come up; the message is what the learner needs to see."""
+
+
+def initialization_exceeded() -> str:
+    """AWS's message when an agent is not up within the limit (seen in several issues, e.g.
+    aws/bedrock-agentcore-sdk-python#599, with 30s; a 60s variant was reported too)."""
+    return (
+        "Runtime initialization time exceeded. Please make sure that initialization "
+        f"completes in {INITIALIZATION_LIMIT:g}s."
+    )
 
 
 def log_group(runtime_id: str, endpoint: str = "DEFAULT") -> str:
@@ -67,8 +81,11 @@ class RuntimeLog:
         self.logs.create_log_stream(self.group, self.stream)
 
     def write(self, line: str) -> None:
+        """A line of the agent's output; dropped once its group is deleted (by cleanup, as
+        the agent's last lines come in), as nothing recreates it on AWS either."""
         event = {"timestamp": int(time.time() * 1000), "message": line}
-        self.logs.put_log_events(self.group, self.stream, [event])
+        with contextlib.suppress(ResourceNotFoundException):
+            self.logs.put_log_events(self.group, self.stream, [event])
 
 
 def start_fork_server() -> None:
@@ -135,6 +152,7 @@ class AgentProcess:
         self.log = log
         self.tail: collections.deque[str] = collections.deque(maxlen=40)
         self.port: int | None = None
+        self.healthy = False
         self._listening = threading.Event()
         try:
             zipfile.ZipFile(io.BytesIO(code)).extractall(self.workdir)
@@ -181,16 +199,26 @@ class AgentProcess:
             self.log.write(line)
         self._listening.set()
 
-    def wait_until_healthy(self, timeout: float = READY_TIMEOUT) -> None:
+    def healthy_within(self, timeout: float) -> bool:
+        """Whether /ping answers within ``timeout`` (False: still starting); LaunchFailed
+        if the agent exits first. Callers may wait on the same agent at once."""
         deadline = time.monotonic() + timeout
-        self._listening.wait(timeout)
-        while time.monotonic() < deadline and self.process.poll() is None and self.port:
-            try:
-                if requests.get(f"{self.url}/ping", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
+        if not self._listening.wait(timeout):
+            return False
+        while not self.healthy and time.monotonic() < deadline:
+            if self.process.poll() is not None or self.port is None:
+                self._failed()
+            with contextlib.suppress(requests.RequestException):
+                self.healthy = requests.get(f"{self.url}/ping", timeout=2).ok
+            if not self.healthy:
+                time.sleep(0.1)
+        return self.healthy
+
+    def wait_until_healthy(self, timeout: float = READY_TIMEOUT) -> None:
+        if not self.healthy_within(timeout):
+            self._failed()
+
+    def _failed(self) -> None:
         self.stop()
         self._pump_thread.join(timeout=5)
         output = "\n".join(self.tail) or "(no output)"

@@ -1,9 +1,18 @@
-"""A test agent that reports what AgentCore Runtime handed it, so tests can check it."""
+"""A test agent that reports what AgentCore Runtime handed it, so tests can check it.
+
+Where ``START_PAUSE`` names a file, the agent sleeps the seconds it holds before it
+serves: a test writes it once the agent has started, so a restart is a slow cold start.
+"""
 
 import os
 import sys
+import time
+from pathlib import Path
 
 from bedrock_agentcore.runtime import BedrockAgentCoreApp, BedrockAgentCoreContext
+
+if (pause := Path(os.environ.get("START_PAUSE", "/nonexistent"))).exists():
+    time.sleep(float(pause.read_text()))
 
 app = BedrockAgentCoreApp()
 
