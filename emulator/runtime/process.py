@@ -227,13 +227,14 @@ class AgentProcess:
     def alive(self) -> bool:
         """Running, and not on its way out. A killed agent's main thread shows as a zombie
         while its other threads still hold its socket, and it cannot be reaped until they
-        are gone: a request sent then is refused or reset."""
+        are gone: a request sent then is refused or reset. A forked agent's exit reaches
+        poll() a moment after the fork server has reaped it: gone from /proc, it is gone."""
         if self.process.poll() is not None:
             return False
         try:
             stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        except OSError:  # no /proc (macOS): what poll() says is all there is
-            return True
+        except OSError:  # reaped, or no /proc (macOS): then what poll() says is all there is
+            return not Path("/proc/self").exists()
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
     def stop(self) -> None:
