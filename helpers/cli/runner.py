@@ -156,14 +156,20 @@ def start_kernel(notebook: Path) -> AsyncKernelManager:
     return kernel
 
 
+def kill_kernel(kernel: AsyncKernelManager) -> None:
+    """SIGKILL a kernel's process group now (what ``shutdown_kernel(now=True)`` does too, but
+    that then polls the kernel every 0.1 s until it is gone)."""
+    with contextlib.suppress(ProcessLookupError, AttributeError, TypeError):
+        os.killpg(os.getpgid(kernel.provisioner.pid), signal.SIGKILL)
+
+
 def stop_kernel(kernel: AsyncKernelManager, aborted: bool = False) -> None:
-    """Shut a kernel down; after an abort, kill it: the event loop the abort broke out of
-    may be left mid-task, and an asynchronous shutdown on it can wait forever."""
-    if aborted:
-        with contextlib.suppress(ProcessLookupError, AttributeError, TypeError):
-            os.killpg(os.getpgid(kernel.provisioner.pid), signal.SIGKILL)
-        return
-    run_sync(kernel.shutdown_kernel)(now=True)
+    """Kill a kernel and shut it down (close its channels, remove its connection file);
+    after an abort, only kill it: the event loop the abort broke out of may be left
+    mid-task, and an asynchronous shutdown on it can wait forever."""
+    kill_kernel(kernel)
+    if not aborted:
+        run_sync(kernel.shutdown_kernel)(now=True)
 
 
 def run_notebook(
@@ -339,6 +345,7 @@ def run(
         steps.append(NOTEBOOKS / CLEANUP)
     results: list[Result] = []
     kernels: dict[Path, AsyncKernelManager] = {}
+    finished: list[AsyncKernelManager] = []  # killed; gone by the time they are shut down
     stop = Stop()
 
     def execute(index: int) -> Result:
@@ -349,6 +356,8 @@ def run(
         kernel = kernels.pop(notebook, None) or start_kernel(notebook)
         if index + 1 < len(steps) and steps[index + 1] not in kernels:
             kernels[steps[index + 1]] = start_kernel(steps[index + 1])
+        while finished:
+            stop_kernel(finished.pop(), aborted=stop.aborted)
         stop.kernel = kernel
         try:
             results[-1] = run_notebook(
@@ -356,7 +365,8 @@ def run(
             )
         finally:
             stop.kernel = None
-            stop_kernel(kernel, aborted=stop.aborted)
+            kill_kernel(kernel)
+            finished.append(kernel)
         return results[-1]
 
     deploys = any(CLEANUP != step.name >= FIRST_DEPLOY for step in steps)
@@ -388,7 +398,7 @@ def run(
             calls_after = api_calls(url)
     finally:  # even if the backend did not start: the first kernel may have
         aborted, stop.aborted = stop.aborted, True  # now a signal waits for the teardown
-        for spare in kernels.values():
+        for spare in [*finished, *kernels.values()]:
             stop_kernel(spare, aborted=aborted)
     calls = calls_after - calls_before if None not in (calls_before, calls_after) else None
     return results, calls
