@@ -59,7 +59,11 @@ def _start_lab(root: Path) -> tuple[subprocess.Popen, str, str]:
                 f"--LabApp.user_settings_dir={settings_dir}",
                 f"--LabApp.workspaces_dir={root / 'workspaces'}",
             ],
-            env={**os.environ, settings.WORKSHOP_DIR: str(root / "workshop")},
+            env={
+                **os.environ,
+                settings.WORKSHOP_DIR: str(root / "workshop"),
+                "JUPYTER_RUNTIME_DIR": str(root / "runtime"),  # where Lab says it runs
+            },
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -255,12 +259,14 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     assert not (root / "workshop" / ".workshop" / "state.json").exists()
 
 
-@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_make_lab_stopped_by_a_signal_stops_its_backend(tmp_path, number):
-    """A closed terminal (SIGHUP) or `timeout` and container stops (SIGTERM) end the whole
-    process group; nothing of it may keep running."""
+    """Ctrl-C, a closed terminal (SIGHUP) or `timeout` and container stops (SIGTERM) end the
+    whole process group; nothing of it may keep running, and Lab shuts down cleanly (a
+    killed Lab leaves its server files behind, and `jupyter server list` names it)."""
     process, url, backend_url = _start_lab(tmp_path)
     _stop(process, number)
     assert process.returncode is not None
     assert not _answers(url + "/api/status"), "JupyterLab still runs"
     assert health(backend_url) is None, "the local backend outlived make lab"
+    assert not list((tmp_path / "runtime").glob("jpserver-*")), "Lab did not shut down cleanly"

@@ -2,7 +2,10 @@
 
 The backend lives exactly as long as JupyterLab. Ctrl-C, SIGTERM (`timeout`, a container
 stop) and SIGHUP (a closed terminal) stop both: JupyterLab first, so its kernels save
-nothing half-done against a backend that is gone, then the backend.
+nothing half-done against a backend that is gone, then the backend. JupyterLab runs in a
+session of its own, so that a terminal's signal reaches only us and it gets just the
+SIGTERM that shuts it down cleanly: after a Ctrl-C of its own it asks for confirmation,
+and a SIGTERM then kills it with its kernels' and server's files left behind.
 """
 
 import os
@@ -40,7 +43,7 @@ def main() -> int:
             *(["--allow-root"] if os.geteuid() == 0 else []),  # containers often run as root
             *given,
         ]
-        lab = subprocess.Popen(command, env=env)
+        lab = subprocess.Popen(command, env=env, start_new_session=True)
         try:
             return lab.wait()
         except KeyboardInterrupt:
