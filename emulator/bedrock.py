@@ -7,7 +7,9 @@ offline and deterministically:
 * after a tool result: answer in its own words around that result, as a model does, and
   write each link in it the way models do: followed by a period, in bold or backticks,
   as a markdown link, on a line of its own, or escaped for markdown (which breaks it);
-* no tools at all: say what it is.
+* no tools at all: say what it is;
+* the workshop's model through a profile that does not answer in the caller's region:
+  refused, as Bedrock refuses it.
 
 The wordings take turns, answer after answer, so a run of the workshop meets each of
 them: nothing may work only because a model repeated the tool's text.
@@ -30,6 +32,8 @@ from moto.core.utils import get_service_model
 from werkzeug.wrappers import Request, Response
 
 from emulator.exceptions import ValidationException
+from emulator.model_access import FOUNDATION_MODEL, PROFILES
+from emulator.policies import SIGV4
 from emulator.service import validate
 from emulator.wsgi import json_response
 
@@ -133,12 +137,24 @@ def _checked(request: Request, match: re.Match) -> dict[str, Any]:
     return body
 
 
+def _served_here(model_id: str, request: Request) -> None:
+    """Refuse, as Bedrock does, the workshop's model through a profile of another geography
+    (the quickstart's ``us.`` id outside the US): that profile does not answer in the
+    caller's region. Any other id is answered, by the same script."""
+    geography, _, model = model_id.partition(".")
+    signed = SIGV4.search(request.headers.get("Authorization", ""))
+    region = signed["region"] if signed else None
+    if model == FOUNDATION_MODEL and region not in PROFILES.get(geography, ()):
+        raise ValidationException("The provided model identifier is invalid.")
+
+
 def app(environ: dict, start_response):
-    """POST /model/<modelId>/converse[-stream] for any model id."""
+    """POST /model/<modelId>/converse[-stream] for any model id the caller's region serves."""
     request = Request(environ)
     match = PATH.match(request.path)
     if match is None or request.method != "POST":
         raise ValidationException("A Converse request is a POST to /model/<modelId>/converse.")
+    _served_here(match["model"], request)
     body = _checked(request, match)
     if not body.get("messages"):
         raise ValidationException("A Converse request needs messages.")

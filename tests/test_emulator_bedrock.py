@@ -3,12 +3,13 @@
 import asyncio
 
 import pytest
+from botocore.exceptions import ClientError
 from strands import Agent, tool
 from strands.models import BedrockModel
 
 from emulator.bedrock import NO_TOOLS_ANSWER, WORDINGS
 from helpers.backend import LOCAL_CREDENTIALS
-from tests.support import REGION
+from tests.support import REGION, client, error_of
 
 MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 LINK = "https://example.com/identities/oauth2/authorize?request_uri=urn%3Aa_b"
@@ -75,3 +76,26 @@ def test_the_answers_take_each_wording_in_turn_each_writing_the_link_its_own_way
     assert sorted(k for found in written for k in found) == list(range(len(WORDINGS)))
     assert sum(LINK in answer for answer in answers) == len(WORDINGS) - 1  # one escaped it
     assert all("Then come back." in answer for answer in answers)
+
+
+@pytest.mark.parametrize(
+    ("model", "region", "served"),
+    [
+        (MODEL, "us-east-1", True),
+        (MODEL, "eu-west-1", False),  # the quickstart's us. profile outside the US
+        ("eu." + MODEL.removeprefix("us."), "eu-west-1", True),
+        ("apac." + MODEL.removeprefix("us."), "ap-southeast-1", False),  # no such profile
+        ("global." + MODEL.removeprefix("us."), "ap-southeast-1", True),
+    ],
+)
+def test_a_profile_answers_only_in_its_own_regions(emulator_url, model, region, served):
+    runtime = client(emulator_url, "bedrock-runtime", region_name=region)
+    message = [{"role": "user", "content": [{"text": "Hello"}]}]
+    if served:
+        answer = runtime.converse(modelId=model, messages=message)
+        assert answer["output"]["message"]["content"][0]["text"] == NO_TOOLS_ANSWER
+        return
+    with pytest.raises(ClientError) as error:
+        runtime.converse(modelId=model, messages=message)
+    assert error_of(error) == ("ValidationException", 400)
+    assert error.value.response["Error"]["Message"] == "The provided model identifier is invalid."
