@@ -33,9 +33,8 @@ from werkzeug.wrappers import Request, Response
 
 from emulator.exceptions import ValidationException
 from emulator.model_access import FOUNDATION_MODEL, PROFILES
-from emulator.policies import SIGV4
 from emulator.service import validate
-from emulator.wsgi import json_response
+from emulator.wsgi import SIGV4, json_response
 
 PATH = re.compile(r"^/model/(?P<model>[^/]+)/(?P<operation>converse|converse-stream)$")
 _MODEL = get_service_model("bedrock-runtime")

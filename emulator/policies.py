@@ -27,11 +27,10 @@ from werkzeug.wrappers import Request
 
 from emulator import iam
 from emulator.exceptions import AccessDeniedException
-from emulator.wsgi import WSGIApp
+from emulator.wsgi import SIGV4, WSGIApp
 
 # AgentCore Runtime's longest session (maxLifetime, 8 h): an agent never outlives its keys.
 SESSION_SECONDS = 28800
-SIGV4 = re.compile(r"Credential=(?P<key>[^/]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/")
 SECURITY_TOKEN = "X-Amz-Security-Token"
 # Bedrock Runtime's model calls, and the IAM action each needs (Converse is InvokeModel).
 MODEL_CALL = re.compile(

@@ -10,7 +10,6 @@ after its traceback is logged.
 import io
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -61,10 +60,9 @@ from emulator.exceptions import (
     internal_error,
 )
 from emulator.identity import browser
-from emulator.wsgi import WSGIApp, json_response
+from emulator.wsgi import SIGV4, WSGIApp, json_response
 
 INSTANCE = uuid.uuid4().hex
-SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request")
 
 Route = tuple[Callable[[dict], bool], WSGIApp]
 
@@ -102,7 +100,7 @@ def _is_get(environ: dict) -> bool:
 
 
 def _signing_service(environ: dict) -> str | None:
-    scope = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    scope = SIGV4.search(environ.get("HTTP_AUTHORIZATION", ""))
     return scope["service"] if scope else None
 
 
