@@ -132,16 +132,12 @@ def deploy(
 def invoke(backend: Backend, runtime_arn: str, payload: dict[str, Any]) -> dict[str, Any]:
     """Call the machine agent as a system does: boto3, SigV4, a caller id, a new session.
 
-    A cold start's 424 is sent again in the same session, as `runtime.invoke` does.
+    A cold start's 424 is sent again in the same session (`runtime.through_cold_starts`).
     """
     session_id = runtime.new_session_id()
-    for _ in range(runtime.COLD_START_ATTEMPTS - 1):
-        try:
-            return _invoke_once(backend, runtime_arn, session_id, payload)
-        except WorkshopError as error:
-            if not (error.reason or "").startswith(runtime.COLD_START):
-                raise
-    return _invoke_once(backend, runtime_arn, session_id, payload)
+    return runtime.through_cold_starts(
+        lambda: _invoke_once(backend, runtime_arn, session_id, payload)
+    )
 
 
 def _invoke_once(

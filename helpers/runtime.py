@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -42,6 +42,7 @@ ROLE_NOT_YET_ASSUMABLE = "ValidationException"
 # agent's own failure: sending it again would fail again (or do twice what it did).
 COLD_START = "Runtime initialization time exceeded"
 COLD_START_ATTEMPTS = 3
+T = TypeVar("T")
 # boto3's invoke_agent_runtime signs with SigV4, which a runtime with a JWT authorizer
 # refuses: its users call it over plain HTTPS with their bearer token.
 INVOKE_WITH_A_BEARER_TOKEN = """\
@@ -312,14 +313,16 @@ def invoke(
 ) -> Any:
     """Call the agent as its user does: bearer token, session id, JSON in; JSON or SSE out.
 
-    A cold start's 424 is sent again, up to COLD_START_ATTEMPTS calls in all.
+    A cold start's 424 is sent again (`through_cold_starts`).
     """
-    for _ in range(COLD_START_ATTEMPTS):
+
+    def send() -> requests.Response:
         answer = post(backend, runtime_arn, bearer_token, session_id, payload)
-        if not _cold_start(answer):
-            break
-    if answer.status_code >= 400:
-        raise WorkshopError(*_explain_refusal(answer))
+        if answer.status_code >= 400:
+            raise WorkshopError(*_explain_refusal(answer), _message(answer))
+        return answer
+
+    answer = through_cold_starts(send)
     if "text/event-stream" in answer.headers.get("Content-Type", ""):
         return [
             json.loads(line.removeprefix("data: "))
@@ -327,6 +330,19 @@ def invoke(
             if line.startswith("data: ")
         ]
     return answer.json()
+
+
+def through_cold_starts(send: Callable[[], T]) -> T:
+    """``send`` (an invocation), sent again while AgentCore Runtime refuses it as a cold
+    start (a `WorkshopError` whose reason is AWS's `COLD_START` message), up to
+    COLD_START_ATTEMPTS calls in all: the request never reached the agent."""
+    for _ in range(COLD_START_ATTEMPTS - 1):
+        try:
+            return send()
+        except WorkshopError as error:
+            if not (error.reason or "").startswith(COLD_START):
+                raise
+    return send()
 
 
 def refusals(backend: Backend, runtime_arn: str, tokens: dict[str, str | None]) -> Table:
