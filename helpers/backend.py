@@ -259,12 +259,18 @@ def running_emulator(log_path: Path, port: int = 0, preload: bool = True) -> Ite
     try:
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=10)
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, so that ``process`` shuts down as it should; SIGKILL if that takes longer
+    than ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def api_calls(url: str | None) -> int | None:

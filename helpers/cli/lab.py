@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from helpers import settings
-from helpers.backend import running_emulator
+from helpers.backend import running_emulator, stop_process
 from helpers.paths import NOTEBOOKS, emulator_log
 
 STOP_WAIT = 30  # seconds JupyterLab gets to shut its kernels down
@@ -48,11 +48,7 @@ def main() -> int:
             return lab.wait()
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the shutdown is under way
-            lab.terminate()  # JupyterLab shuts down on SIGTERM without asking
-            try:
-                lab.wait(timeout=STOP_WAIT)
-            except subprocess.TimeoutExpired:
-                lab.kill()
+            stop_process(lab, STOP_WAIT)  # JupyterLab shuts down on SIGTERM without asking
             return 0
 
 

@@ -12,8 +12,8 @@ Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the running step and goes on to the cle
 failure does; a second one aborts the cleanup and names what is left and how to finish.
 One run at a time may use a workshop folder: a second is refused, not let in to corrupt it.
 
-While one notebook runs, the next one's kernel starts and imports the helpers: a kernel
-takes about a second to come up, and most steps take a few.
+While one notebook runs, the next one's kernel starts and imports what that notebook
+imports: a kernel takes about a second to come up, and most steps take a few.
 """
 
 import argparse
@@ -94,8 +94,7 @@ class Stop:
             return
         _say(f"{name}: stopping this step, then cleaning up ({name} again aborts the cleanup).")
         if self.kernel is not None and self.kernel.has_kernel:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(os.getpgid(self.kernel.provisioner.pid), signal.SIGINT)
+            signal_kernel(self.kernel, signal.SIGINT)
 
     def before_cell(self, cell: object, cell_index: int) -> None:
         """nbclient's hook: a signal between two cells, when the kernel is idle and ignores
@@ -156,18 +155,19 @@ def start_kernel(notebook: Path) -> AsyncKernelManager:
     return kernel
 
 
-def kill_kernel(kernel: AsyncKernelManager) -> None:
-    """SIGKILL a kernel's process group now (what ``shutdown_kernel(now=True)`` does too, but
-    that then polls the kernel every 0.1 s until it is gone)."""
+def signal_kernel(kernel: AsyncKernelManager, number: int) -> None:
+    """``number`` to a kernel's process group, if it has one still: SIGINT interrupts it (as
+    JupyterLab's stop button does); SIGKILL ends it at once (``shutdown_kernel(now=True)``
+    does too, but then polls the kernel every 0.1 s until it is gone)."""
     with contextlib.suppress(ProcessLookupError, AttributeError, TypeError):
-        os.killpg(os.getpgid(kernel.provisioner.pid), signal.SIGKILL)
+        os.killpg(os.getpgid(kernel.provisioner.pid), number)
 
 
 def stop_kernel(kernel: AsyncKernelManager, aborted: bool = False) -> None:
     """Kill a kernel and shut it down (close its channels, remove its connection file);
     after an abort, only kill it: the event loop the abort broke out of may be left
     mid-task, and an asynchronous shutdown on it can wait forever."""
-    kill_kernel(kernel)
+    signal_kernel(kernel, signal.SIGKILL)
     if not aborted:
         run_sync(kernel.shutdown_kernel)(now=True)
 
@@ -365,7 +365,7 @@ def run(
             )
         finally:
             stop.kernel = None
-            kill_kernel(kernel)
+            signal_kernel(kernel, signal.SIGKILL)
             finished.append(kernel)
         return results[-1]
 
