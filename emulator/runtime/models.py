@@ -27,12 +27,12 @@ from emulator.exceptions import (
 )
 from emulator.identity.models import identity_backends, now
 from emulator.runtime.process import (
+    INITIALIZATION_EXCEEDED,
     INITIALIZATION_LIMIT,
     AgentProcess,
     LaunchFailed,
     RuntimeLog,
     agent_environment,
-    initialization_exceeded,
 )
 
 DEFAULT = "DEFAULT"
@@ -306,7 +306,7 @@ class RuntimeBackend(BaseBackend):
         except LaunchFailed as failure:
             raise RuntimeClientError(f"The agent did not start again: {failure}") from failure
         if not started:
-            raise RuntimeClientError(initialization_exceeded())
+            raise RuntimeClientError(INITIALIZATION_EXCEEDED)
         return process
 
     def _existing_version(self, runtime: AgentRuntime, version: str) -> str:

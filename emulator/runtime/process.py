@@ -40,6 +40,12 @@ READY_TIMEOUT = 120
 # Runtime gives up with a 424 (30 s in AWS's message; tests shorten it for an emulator of
 # their own). The agent goes on starting and serves the next invocation, as a microVM does.
 INITIALIZATION_LIMIT = float(os.environ.get("EMULATOR_INITIALIZATION_LIMIT", "30"))
+# AWS's message when an agent is not up within the limit (seen in several issues, e.g.
+# aws/bedrock-agentcore-sdk-python#599, with 30s; a 60s variant was reported too).
+INITIALIZATION_EXCEEDED = (
+    "Runtime initialization time exceeded. Please make sure that initialization "
+    f"completes in {INITIALIZATION_LIMIT:g}s."
+)
 
 # A context of our own: the default start method stays what it was.
 FORK_SERVER = multiprocessing.get_context("forkserver")
@@ -54,15 +60,6 @@ READ_AT_IMPORT = ("BEDROCK_AGENTCORE_", "OTEL_")
 
 class LaunchFailed(Exception):
     """The agent did not come up; the message is what the learner needs to see."""
-
-
-def initialization_exceeded() -> str:
-    """AWS's message when an agent is not up within the limit (seen in several issues, e.g.
-    aws/bedrock-agentcore-sdk-python#599, with 30s; a 60s variant was reported too)."""
-    return (
-        "Runtime initialization time exceeded. Please make sure that initialization "
-        f"completes in {INITIALIZATION_LIMIT:g}s."
-    )
 
 
 def log_group(runtime_id: str, endpoint: str = "DEFAULT") -> str:
