@@ -333,18 +333,23 @@ def upload_agent(url: str, agent: str) -> dict[str, str]:
     return {"bucket": bucket, "prefix": f"{agent}.zip"}
 
 
+def code_artifact(code: dict[str, str]) -> dict:
+    """A code deployment of the zip at ``code`` (bucket, prefix), entry point main.py."""
+    return {
+        "codeConfiguration": {
+            "code": {"s3": code},
+            "runtime": "PYTHON_3_11",
+            "entryPoint": ["main.py"],
+        }
+    }
+
+
 def create_runtime(url: str, code: dict[str, str], **config) -> dict:
     """CreateAgentRuntime for a code deployment, then wait until it settles."""
     control = client(url, "bedrock-agentcore-control")
     created = control.create_agent_runtime(
         agentRuntimeName=f"test_{uuid.uuid4().hex[:10]}",
-        agentRuntimeArtifact={
-            "codeConfiguration": {
-                "code": {"s3": code},
-                "runtime": "PYTHON_3_11",
-                "entryPoint": ["main.py"],
-            }
-        },
+        agentRuntimeArtifact=code_artifact(code),
         roleArn="arn:aws:iam::123456789012:role/test-runtime",
         networkConfiguration={"networkMode": "PUBLIC"},
         **config,

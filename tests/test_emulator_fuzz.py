@@ -23,7 +23,7 @@ from botocore.credentials import Credentials
 
 from emulator.endpoints import HEALTH_PATH
 from helpers.backend import LOCAL_CREDENTIALS
-from tests.support import REGION, client
+from tests.support import REGION, client, code_artifact
 
 ACCOUNT = "123456789012"
 MISSING_ARN = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}:runtime/nothing_here-0123456789"
@@ -309,13 +309,7 @@ def targets(emulator_url) -> dict[str, str]:
     discovery = f"{emulator_url}/{pool}/.well-known/openid-configuration"
     runtime = client(emulator_url, "bedrock-agentcore-control").create_agent_runtime(
         agentRuntimeName=f"fuzz_{uuid.uuid4().hex[:10]}",
-        agentRuntimeArtifact={
-            "codeConfiguration": {
-                "code": {"s3": {"bucket": "no-such-bucket-fuzz", "prefix": "none.zip"}},
-                "runtime": "PYTHON_3_11",
-                "entryPoint": ["main.py"],
-            }
-        },
+        agentRuntimeArtifact=code_artifact({"bucket": "no-such-bucket-fuzz", "prefix": "none.zip"}),
         roleArn=f"arn:aws:iam::{ACCOUNT}:role/fuzz",
         networkConfiguration={"networkMode": "PUBLIC"},
         authorizerConfiguration={"customJWTAuthorizer": {"discoveryUrl": discovery}},

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from helpers import cognito, consent, credential_provider, execution_role, runtime
 from helpers.errors import WorkshopError
-from tests.support import REGION, client, create_runtime, error_of, upload_agent
+from tests.support import REGION, client, code_artifact, create_runtime, error_of, upload_agent
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:bedrock-agentcore:{REGION}:{ACCOUNT}"
@@ -190,13 +190,7 @@ def test_creating_a_runtime_without_pass_role_fails_at_once_with_the_fix(emulato
     def create() -> dict:
         return control.create_agent_runtime(
             agentRuntimeName=f"denied_{uuid.uuid4().hex[:8]}",
-            agentRuntimeArtifact={
-                "codeConfiguration": {
-                    "code": {"s3": code},
-                    "runtime": "PYTHON_3_11",
-                    "entryPoint": ["main.py"],
-                }
-            },
+            agentRuntimeArtifact=code_artifact(code),
             roleArn=execution,
             networkConfiguration={"networkMode": "PUBLIC"},
         )
