@@ -90,6 +90,15 @@ USER_CONSENT_ONLY = frozenset(
 SECRET_JSON_KEY = "client_secret"
 API_KEY_JSON_KEY = "api_key_value"
 TOKEN_VAULT = "default"
+OAUTH2_PROVIDER, API_KEY_PROVIDER = "oauth2credentialprovider", "apikeycredentialprovider"
+
+
+def in_token_vault(kind: str, name: str) -> str:
+    """A credential provider's resource in the token vault: the same path in the ``acps``
+    ARN the control plane answers with and in the ``bedrock-agentcore`` one IAM evaluates."""
+    return f"token-vault/{TOKEN_VAULT}/{kind}/{name}"
+
+
 T = TypeVar("T")
 
 
@@ -318,11 +327,10 @@ class IdentityBackend(BaseBackend):
             secret_arn = self._store_secret(
                 "oauth2", name, {SECRET_JSON_KEY: config.get("clientSecret", "")}
             )
-            resource = f"token-vault/{TOKEN_VAULT}/oauth2credentialprovider/{name}"
             provider = Oauth2Provider(
                 name=name,
                 vendor=vendor,
-                arn=self._arn("acps", resource),
+                arn=self._arn("acps", in_token_vault(OAUTH2_PROVIDER, name)),
                 secret_arn=secret_arn,
                 config_key=key,
                 config={k: v for k, v in config.items() if k != "clientSecret"},
@@ -362,8 +370,8 @@ class IdentityBackend(BaseBackend):
         with self.lock:
             _unused(self.api_key_providers, name, "credential provider")
             secret_arn = self._store_secret("apikey", name, {API_KEY_JSON_KEY: api_key})
-            resource = f"token-vault/{TOKEN_VAULT}/apikeycredentialprovider/{name}"
-            provider = ApiKeyProvider(name, self._arn("acps", resource), secret_arn)
+            arn = self._arn("acps", in_token_vault(API_KEY_PROVIDER, name))
+            provider = ApiKeyProvider(name, arn, secret_arn)
             self.api_key_providers[name] = provider
         return provider
 

@@ -6,7 +6,15 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 
 from emulator import policies
-from emulator.identity.models import TOKEN_VAULT, IdentityBackend, Resource, identity_backends
+from emulator.identity.models import (
+    API_KEY_PROVIDER,
+    OAUTH2_PROVIDER,
+    TOKEN_VAULT,
+    IdentityBackend,
+    Resource,
+    identity_backends,
+    in_token_vault,
+)
 from emulator.service import ModelResponse
 
 
@@ -127,14 +135,13 @@ class IdentityDataResponse(_IdentityResponse):
         directory = self._arn("workload-identity-directory/default")
         resources = [directory, f"{directory}/workload-identity/{workload}"]
         if provider is not None:
-            vault = self._arn(f"token-vault/{TOKEN_VAULT}")
-            resources += [vault, f"{vault}/{provider}"]
+            resources += [self._arn(f"token-vault/{TOKEN_VAULT}"), self._arn(provider)]
         policies.authorize(self.headers, f"bedrock-agentcore:{action}", resources)
 
     def _authorize_credential(self, action: str, kind: str) -> None:
         """For a credential: the workload named by the request's workload access token."""
         owner = self.backend.read_workload_access_token(self._get_param("workloadIdentityToken"))
-        provider = f"{kind}/{self._get_param('resourceCredentialProviderName')}"
+        provider = in_token_vault(kind, self._get_param("resourceCredentialProviderName"))
         self._authorize(action, owner.workload, provider)
 
     def get_workload_access_token(self) -> ActionResult:
@@ -157,7 +164,7 @@ class IdentityDataResponse(_IdentityResponse):
         return ActionResult({"workloadAccessToken": token})
 
     def get_resource_api_key(self) -> ActionResult:
-        self._authorize_credential("GetResourceApiKey", "apikeycredentialprovider")
+        self._authorize_credential("GetResourceApiKey", API_KEY_PROVIDER)
         api_key = self.backend.get_resource_api_key(
             self._get_param("workloadIdentityToken"),
             self._get_param("resourceCredentialProviderName"),
@@ -165,7 +172,7 @@ class IdentityDataResponse(_IdentityResponse):
         return ActionResult({"apiKey": api_key})
 
     def get_resource_oauth2_token(self) -> ActionResult:
-        self._authorize_credential("GetResourceOauth2Token", "oauth2credentialprovider")
+        self._authorize_credential("GetResourceOauth2Token", OAUTH2_PROVIDER)
         return ActionResult(
             self.backend.get_resource_oauth2_token(
                 self._get_param("workloadIdentityToken"),
