@@ -14,11 +14,10 @@ from helpers.backend import Backend
 from helpers.credential_provider import CredentialProvider
 from helpers.display import Shown, Table, table
 from helpers.errors import explain
-from helpers.model import PREFIXES
+from helpers.model import foundation_model
 from helpers.runtime import runtime_name
 from helpers.state import Kind, WorkshopState
 
-CROSS_REGION_PREFIXES = PREFIXES  # every geography a profile id may start with
 POLICY_NAME = "AgentCoreIdentityAgent"
 ROLE_PREFIX = "BedrockAgentCoreWorkshop"  # what BedrockAgentCoreFullAccess may pass
 OAUTH2, API_KEY = "oauth2credentialprovider", "apikeycredentialprovider"
@@ -58,8 +57,7 @@ def _policy(
     backend: Backend, state: WorkshopState, provider: CredentialProvider, model_id: str
 ) -> dict:
     where = f"{backend.region}:{backend.account}"
-    geography, _, model = model_id.partition(".")  # a cross-region profile: "us." + the model
-    model = model if geography in CROSS_REGION_PREFIXES else model_id
+    model = foundation_model(model_id)  # a cross-region profile is "us." + the model
     workloads = workload_identities(backend, runtime_name(state))
     return {
         "Version": "2012-10-17",
