@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TOOLS := .tools
 # uv installs in seconds what pip takes a minute or two for. Without uv on the PATH, pip
-# fetches it into .tools; if that fails too, pip installs the workshop. Bytecode is compiled
-# at install (as pip does): every kernel, agent and backend imports boto3, moto and strands.
+# fetches it into .tools; if that fails too, pip installs the workshop, exactly the lock
+# (--no-deps: resolving would add back what pyproject.toml's [tool.uv] leaves out). Bytecode
+# is compiled at install (as pip does): every kernel, agent and backend imports boto3, moto
+# and strands.
 FIND_UV = uv=$$(command -v uv || echo $(TOOLS)/bin/uv); [ -x "$$uv" ] || \
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
 	--target $(TOOLS) uv >/dev/null 2>&1
@@ -23,7 +25,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 	else \
 		echo "(uv is not available: installing with pip, which takes a minute or two)" && \
 		$(PYTHON) -m venv $(VENV) && \
-		$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
 			-r requirements.lock -e . ; \
 	fi
 	@touch $@

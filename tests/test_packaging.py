@@ -60,3 +60,14 @@ def test_the_deployed_agent_asks_for_the_versions_the_tests_passed_with(tmp_path
     for requirement in wanted:
         pins = [(spec.operator, spec.version) for spec in requirement.specifier]
         assert pins == [("==", pinned[canonicalize_name(requirement.name)])], requirement
+
+
+def test_the_lock_leaves_out_the_grammar_jsonschema_would_build_at_every_import():
+    """rfc3987-syntax costs over a second of CPU in each process that imports jsonschema:
+    every runner, agent and JupyterLab. pyproject.toml's [tool.uv] leaves it out."""
+    (line,) = [
+        line
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line.startswith("rfc3987-syntax==")
+    ]
+    assert not Requirement(line).marker.evaluate()

@@ -333,11 +333,8 @@ def run(
     told not to). Returns the results and, on the local backend, how many AWS API calls
     the run made.
     """
-    # papermill takes a second and more to import (nbformat's JSON schemas): meanwhile the
-    # local backend starts, in a process of its own. jsonschema checks "iri" formats with
-    # rfc3987_syntax where it is installed, which builds a grammar at import (over a second),
-    # for formats nbformat's schemas never use: without it, jsonschema skips those formats.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # papermill takes half a second to import (nbformat's JSON schemas): meanwhile the local
+    # backend starts, in a process of its own.
     threading.Thread(target=importlib.import_module, args=("papermill",), daemon=True).start()
     out_dir.mkdir(parents=True, exist_ok=True)
     steps = [n for n in notebooks if n.name != CLEANUP]
