@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
-from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
 
 from helpers import settings
@@ -31,6 +30,9 @@ from helpers.workload_identity import session_binding_url
 # Where AgentCore Runtime writes an agent's output: a log group per endpoint, named
 # "<runtime id>-<endpoint name>" under this prefix.
 LOG_GROUPS = "/aws/bedrock-agentcore/runtimes/"
+# The header that keeps a conversation on one session (the SDK's SESSION_HEADER; importing
+# that loads its whole runtime package, a fifth of a second in every notebook's kernel).
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 ROLE_PROPAGATION = 120  # seconds a new IAM role may take before AgentCore can assume it
 ROLE_RETRY_INTERVAL = 5.0
 # What AgentCore answers while a new role is not yet assumable everywhere (IAM is

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from bedrock_agentcore.runtime import models as sdk
 from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
 
+from emulator.runtime import invocations
+from helpers import runtime
 from tests.support import (
     client,
     create_runtime,
@@ -449,3 +452,16 @@ def test_an_agent_is_started_afresh_if_the_fork_server_cannot_fork(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_the_runtimes_headers_are_the_ones_the_sdks_agent_reads():
+    """The backend and the helpers name them without importing the SDK's runtime package."""
+    for name in (
+        "AUTHORIZATION_HEADER",
+        "SESSION_HEADER",
+        "REQUEST_ID_HEADER",
+        "ACCESS_TOKEN_HEADER",
+        "CUSTOM_HEADER_PREFIX",
+    ):
+        assert getattr(invocations, name) == getattr(sdk, name), name
+    assert runtime.SESSION_HEADER == sdk.SESSION_HEADER

@@ -14,13 +14,6 @@ from typing import Any
 
 import jwt
 import requests
-from bedrock_agentcore.runtime.models import (
-    ACCESS_TOKEN_HEADER,
-    AUTHORIZATION_HEADER,
-    CUSTOM_HEADER_PREFIX,
-    REQUEST_ID_HEADER,
-    SESSION_HEADER,
-)
 from werkzeug.wrappers import Request, Response
 
 from emulator.endpoints import AGENT, IDENTITY, RUNTIME
@@ -35,6 +28,14 @@ from emulator.identity.models import sha256
 from emulator.runtime.models import DEFAULT, AgentRuntime, RuntimeEndpoint, runtime_backends
 from emulator.trace import TRACES
 
+# The headers of AgentCore Runtime's wire contract, as the SDK's agent reads them
+# (bedrock_agentcore.runtime.models, which tests compare these with: importing it loads
+# the SDK's whole runtime package, a fifth of a second in every backend).
+AUTHORIZATION_HEADER = "Authorization"
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
+REQUEST_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Request-Id"
+ACCESS_TOKEN_HEADER = "WorkloadAccessToken"
+CUSTOM_HEADER_PREFIX = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-"
 USER_ID_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-User-Id"
 MIN_SESSION_ID = 33
 METHOD_MISMATCH = (
