@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import boto3
 import requests
@@ -51,8 +52,16 @@ class Backend:
         self.calls.attach(session)
         return session
 
+    @cached_property
+    def _clients(self) -> dict[str, Any]:
+        return {}
+
     def client(self, service: str):
-        return self.session.client(service, endpoint_url=self.endpoint_url)
+        """This backend's one client for ``service``: making a client takes longer than most
+        calls it makes, and a notebook calls each service many times."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+        return self._clients[service]
 
     @cached_property
     def http(self) -> requests.Session:
