@@ -19,6 +19,7 @@ from collections.abc import Callable
 from xml.parsers.expat import ExpatError
 
 from botocore.validate import ParamValidator, ValidationErrors
+from moto import backends as moto_backends
 from moto.core.utils import get_service_model
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -213,7 +214,15 @@ def _to_moto(moto_app: WSGIApp) -> WSGIApp:
     return checked
 
 
+def _list_motos_services_once() -> None:
+    """moto's server lists its package's folder (a stat per service) to route every
+    request; what is installed does not change while it serves."""
+    services = tuple(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: services
+
+
 def build_app() -> WSGIApp:
+    _list_motos_services_once()
     moto_app = answered(_to_moto(DomainDispatcherApplication(create_backend_app)))
     routes = [(matches, answered(handler)) for matches, handler in ROUTES]
 

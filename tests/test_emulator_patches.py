@@ -5,6 +5,7 @@ import sys
 from importlib.metadata import version
 
 import pytest
+from moto.cognitoidp import models
 
 from emulator.cognito import patches
 
@@ -23,6 +24,20 @@ def test_a_changed_signature_is_named_with_the_moto_version():
         patches.check_moto(expected)
     assert f"moto {version('moto')} changed moto.cognitoidp.models." in str(error.value)
     assert "CognitoIdpBackend.initiate_auth" in str(error.value)
+
+
+def test_a_pool_that_no_longer_imports_its_key_where_it_did_is_named(monkeypatch):
+    """Each pool's own key is given where moto's pool imports its shared one."""
+
+    def __init__(self, account_id, region, name, extended_config):
+        self.json_web_key = "moto's shared key, from somewhere new"
+
+    monkeypatch.setattr(models.CognitoIdpUserPool, "__init__", __init__)
+    with pytest.raises(patches.IncompatibleMoto) as error:
+        patches.check_moto()
+    assert "CognitoIdpUserPool.__init__: it no longer calls jwk.RSAKey.import_key()" in str(
+        error.value
+    )
 
 
 def test_the_backend_refuses_to_start_on_a_moto_whose_signature_changed():

@@ -7,8 +7,10 @@ whole configuration. The workshop's troubleshooting depends on all of these.
 
 Each patch, and the upstream moto change that would let it go:
 
-- ``CognitoIdpUserPool.__init__``: a signing key per pool. Gone when moto generates a
-  key per user pool instead of signing with the one in ``jwks-private.json``.
+- ``jwk`` as moto's Cognito model sees it: a signing key per pool, generated where
+  ``CognitoIdpUserPool.__init__`` imports the one in ``jwks-private.json`` (an import that
+  costs three times a new key: that JWK lacks its primes). Gone when moto generates a key
+  per user pool.
 - ``CognitoIdpUserPool.create_jwt``: the issuer is this server (the discovery URL's
   base) and the header names the pool's ``kid``. Gone when moto's issuer base URL can be
   configured and its tokens name their key.
@@ -30,6 +32,7 @@ and the contract tests.
 import inspect
 from collections.abc import Callable
 from importlib.metadata import version
+from types import SimpleNamespace
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -44,13 +47,6 @@ DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH
 
 # Every function of moto.cognitoidp this package patches or calls, with its parameters.
 EXPECTED_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "models.CognitoIdpUserPool.__init__": (
-        "self",
-        "account_id",
-        "region",
-        "name",
-        "extended_config",
-    ),
     "models.CognitoIdpUserPool.create_jwt": (
         "self",
         "client_id",
@@ -101,8 +97,19 @@ def _function(name: str) -> Callable:
     return _originals.get((owner, attribute), getattr(owner, attribute))
 
 
+# Where moto's pool takes its key from: the call `_key_per_pool` answers.
+KEY_IMPORT = "jwk.RSAKey.import_key("
+
+
 def check_moto(expected: dict[str, tuple[str, ...]] = EXPECTED_PARAMETERS) -> None:
     """Refuse a moto whose patched or called functions no longer take what we pass."""
+    if KEY_IMPORT not in inspect.getsource(models.CognitoIdpUserPool.__init__):
+        raise IncompatibleMoto(
+            f"moto {version('moto')} changed moto.cognitoidp.models.CognitoIdpUserPool."
+            f"__init__: it no longer calls {KEY_IMPORT}), where the local backend gives each "
+            "pool a key of its own. Install the moto version pyproject.toml pins, or update "
+            "emulator/cognito/patches.py."
+        )
     for name, parameters in expected.items():
         found = tuple(inspect.signature(_function(name)).parameters)
         if found != parameters:
@@ -114,17 +121,14 @@ def check_moto(expected: dict[str, tuple[str, ...]] = EXPECTED_PARAMETERS) -> No
             )
 
 
-def _pool_init(original):
-    def __init__(self, account_id, region, name, extended_config):
-        original(
-            self, account_id=account_id, region=region, name=name, extended_config=extended_config
-        )
-        # Set before moto stores the pool, so no request ever sees it with moto's shared key.
-        self.json_web_key = RSAKey.generate_key(
-            2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True
-        )
+def _new_pool_key(_motos_shared_key: object) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
 
-    return __init__
+
+def _key_per_pool(_joserfc_jwk):
+    """What moto's Cognito model takes for ``joserfc.jwk``: a pool created imports a new
+    key of its own, not moto's shared one."""
+    return SimpleNamespace(RSAKey=SimpleNamespace(import_key=_new_pool_key))
 
 
 def _create_jwt(original):
@@ -214,7 +218,7 @@ ADDITIONS = (
 )
 
 PATCHES = (
-    (models.CognitoIdpUserPool, "__init__", _pool_init),
+    (models, "jwk", _key_per_pool),
     (models.CognitoIdpUserPool, "create_jwt", _create_jwt),
     (models.CognitoIdpBackend, "initiate_auth", _initiate_auth),
     (models.CognitoIdpBackend, "update_user_pool_client", _update_user_pool_client),
