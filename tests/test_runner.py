@@ -119,13 +119,14 @@ def test_runner_fails_a_cell_that_hangs(separate_emulator, tmp_path):
     assert [o.get("ename") for o in hung.outputs] == ["KeyboardInterrupt"]
 
 
-def test_a_waiting_kernel_imports_what_its_notebook_imports_and_binds_no_name(tmp_path):
+def test_a_waiting_kernel_imports_what_its_notebook_imports_and_no_debugger(tmp_path):
     notebook = tmp_path / "imports.ipynb"
     checks = (
         "import sys\n"
         "assert {'helpers.display', 'helpers.state', 'json'} <= set(sys.modules)\n"
         "assert not {'display', 'state', 'json', '_warm', 'm', '_0'} & set(dir())\n"
-        "assert _ == ''  # and no output"
+        "assert _ == ''  # and no output\n"
+        "assert '_pydevd_bundle' not in sys.modules  # no debugger in a headless kernel"
     )
     cells = [
         checks,
