@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import requests
 
 from emulator.endpoints import HEALTH_PATH, HOST, SERVICE_NAME, STATS_PATH, TRACE_PATH
@@ -29,6 +30,10 @@ from helpers.paths import emulator_log, emulator_record, private_file
 from helpers.waiting import wait_until
 
 LOCAL, AWS = "local", "aws"
+# botocore's data files (its endpoints file alone is over a megabyte of JSON), read once in
+# a process: every backend's session loads them through this one loader.
+_DATA = botocore.session.Session().get_component("data_loader")
+_BOTO3_DATA = os.path.join(os.path.dirname(boto3.__file__), "data")
 # moto's well-known test credentials: the local backend accepts any, AWS accepts none of these.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -48,7 +53,12 @@ class Backend:
     @cached_property
     def session(self) -> boto3.Session:
         credentials = LOCAL_CREDENTIALS if self.name == LOCAL else {}
-        session = boto3.Session(region_name=self.region, **credentials)
+        core = botocore.session.Session()
+        core.register_component("data_loader", _DATA)
+        session = boto3.Session(botocore_session=core, region_name=self.region, **credentials)
+        # boto3 adds its data folder to the loader of each session it makes: once will do.
+        while _DATA.search_paths.count(_BOTO3_DATA) > 1:
+            _DATA.search_paths.remove(_BOTO3_DATA)
         self.calls.attach(session)
         return session
 

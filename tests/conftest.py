@@ -185,9 +185,25 @@ def chromium():
         browser.close()
 
 
-# The modules that run whole notebooks take a minute each; pytest-xdist hands modules to
-# its workers in collection order, so these go first and the short ones fill the gaps.
-LONGEST_FIRST = ("test_runner.py", "test_notebooks.py", "test_lab.py", "test_damaged_state.py")
+# The modules that run whole notebooks take up to a minute each, and a few others wait for
+# agents to start; pytest-xdist hands modules to its workers in collection order, so these
+# go first, longest first, and the short ones fill the gaps.
+LONGEST_FIRST = (
+    "test_lab.py",
+    "test_notebooks.py",
+    "test_runner.py",
+    "test_damaged_state.py",
+    "test_cold_start.py",
+    "test_emulator_runtime.py",
+    "test_helpers_runtime.py",
+    "test_helpers_cleanup.py",
+)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker more than cores (`-n auto`): a worker often waits for the processes its
+    tests start (kernels, agents, a browser), and another one's tests use the core."""
+    return (os.cpu_count() or 1) + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -26,8 +26,20 @@ from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
 from moto.utilities.utils import load_resource
 
-from helpers import authorizer, execution_role, model, packaging, runtime
-from helpers.backend import LOCAL_CREDENTIALS
+from helpers import (
+    authorizer,
+    cognito,
+    credential_provider,
+    execution_role,
+    model,
+    packaging,
+    runtime,
+    settings,
+    state,
+    workload_identity,
+    workshop,
+)
+from helpers.backend import LOCAL, LOCAL_CREDENTIALS
 from helpers.paths import AGENT_DIR, NOTEBOOKS
 
 REGION = "us-east-1"
@@ -394,6 +406,26 @@ def deploy_agent(be, ws, pools, provider, source: Path = AGENT_DIR):
         environment=runtime.agent_environment(provider, ws, model_id),
     )
     return runtime.wait_until_ready(be, created.id)
+
+
+def workshop_made_by_helpers(url: str, folder: Path, launch: bool = True) -> None:
+    """What notebooks 00 to 06 leave (00 to 05 without ``launch``), made by the helpers they
+    call: the state, env file and local development config in ``folder``, the resources on
+    the backend at ``url``. For tests of what comes after them; test_notebooks.py runs the
+    notebooks themselves."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(settings.EMULATOR_URL, url)
+        patch.setenv(settings.WORKSHOP_DIR, str(folder))
+        be, ws = workshop.resume(LOCAL, REGION)
+        pools = cognito.ensure_pools(be, ws)
+        state.write_env_file(pools.env_values())
+        provider = credential_provider.ensure_credential_provider(be, ws, pools)
+        workload = workload_identity.ensure_workload_identity(be, ws)
+        workload_identity.write_local_dev_config(workload.name, pools.runtime.username)
+        if launch:
+            agent = deploy_agent(be, ws, pools, provider)
+            binding = workload_identity.session_binding_url(ws)
+            workload_identity.set_return_urls(be, agent.workload_identity, add=(binding,))
 
 
 def iam_user(url: str, *statements: dict) -> tuple[str, dict[str, str]]:

@@ -1,10 +1,11 @@
 """A damaged state file, as a learner meets it: each step says so in one sentence that names
 the way out, and 13_cleanup still finds the workshop's resources, by their suffix.
 
-One workshop (00 to 06, kept) on a backend of its own, run by the runner as `make run` does.
-Then each failing step, on a damaged copy of the workshop's state, runs beside one of two
-cleanups (a runner stops at its first failure, and each call costs a kernel: two at a time
-keep both cores busy): first one that finds no suffix, then the one of the workshop itself.
+One workshop, as notebooks 00 to 06 leave it (made by the helpers they call), on a backend
+of its own. Then each failing step, on a damaged copy of the workshop's state, runs with
+the runner, as `make run` does, beside one of two cleanups (a runner stops at its first
+failure, and each call costs a kernel: two at a time keep both cores busy): first one that
+finds no suffix, then the one of the workshop itself.
 """
 
 import json
@@ -21,11 +22,11 @@ from helpers.paths import NOTEBOOKS
 from tests.support import (
     CLEANUP,
     LOCAL_FILES,
-    STEPS,
     client,
     inventory,
     nothing,
     run_notebooks,
+    workshop_made_by_helpers,
 )
 
 WAY_OUT = (
@@ -70,8 +71,7 @@ def runs(separate_emulator, tmp_path_factory):
     which resources are the workshop's, and the cleanup of the workshop, its state cut short."""
     url = separate_emulator.url
     out = tmp_path_factory.mktemp("workshop")
-    kept = run_notebooks("--emulator", url, "--keep", "--out", out, *STEPS[:7])
-    assert kept.returncode == 0, kept.stderr[-3000:]
+    workshop_made_by_helpers(url, out)
     text = (out / ".workshop" / "state.json").read_text()
     kept_inventory = inventory(url)
     folders = {name: tmp_path_factory.mktemp(name) for name in DAMAGED}

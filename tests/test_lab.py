@@ -2,8 +2,8 @@
 a real browser, each consent given in the browser with the password the panel reveals.
 
 The steps with nothing to click (00 to 06, 08 to 10, 12) run headlessly in every run of
-the notebook tests; here the runner does 00 to 06 into Lab's workshop folder, and the
-browser does the steps a person takes part in (07, 11) and the cleanup.
+the notebook tests; here the helpers make what 00 to 06 leave in Lab's workshop folder,
+and the browser does the steps a person takes part in (07, 11) and the cleanup.
 
 Lab serves a copy of the notebooks (it saves them, outputs and all) and a private state
 folder; its own settings keep every cell in the page (no windowing), so a cell's output
@@ -26,7 +26,7 @@ import requests
 from helpers import settings, widgets
 from helpers.backend import free_port, health
 from helpers.paths import NOTEBOOKS
-from tests.support import ARTIFACTS, STEPS, run_notebooks
+from tests.support import ARTIFACTS, workshop_made_by_helpers
 
 CONSENT = "07_invoke_and_authorize.ipynb"
 SECOND_PROVIDER = "11_second_provider.ipynb"
@@ -195,11 +195,7 @@ def _sign_in(chromium, cell) -> None:
 
 def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     url, folder, root, backend_url = lab
-    prerequisites = STEPS[: STEPS.index(NOTEBOOKS / CONSENT)]
-    before = run_notebooks(
-        "--emulator", backend_url, "--keep", "--out", root / "workshop", *prerequisites
-    )
-    assert before.returncode == 0, before.stderr[-3000:]
+    workshop_made_by_helpers(backend_url, root / "workshop")
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
 
     notebook = _open(page, url, CONSENT)

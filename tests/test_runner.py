@@ -27,6 +27,7 @@ from tests.support import (
     nothing,
     outputs,
     run_notebooks,
+    workshop_made_by_helpers,
 )
 
 
@@ -61,8 +62,8 @@ def test_second_provider_runs_after_its_prerequisites_with_a_vendor(
     assert nothing(inventory(url))
 
 
-# 04 is the prefix of the vendor test above; 06, of test_damaged_state's cleanup (which
-# cleans up without a ledger, at that) and of the Ctrl-C test below.
+# 04 is the prefix of the vendor test above; 06, of the Ctrl-C test below (and
+# test_damaged_state cleans up what 06 leaves without a ledger, at that).
 @pytest.mark.parametrize("last", ["01_setup_cognito"])
 def test_cleanup_after_any_prefix_leaves_nothing(separate_emulator, tmp_path, last):
     prefix = [path for path in STEPS if path.stem <= last]
@@ -214,7 +215,9 @@ def _when_running(runner: subprocess.Popen, notebook: str, *signals: signal.Sign
 
 
 def test_ctrl_c_mid_run_stops_the_step_and_still_cleans_up(separate_emulator, tmp_path):
-    runner = _runner("--emulator", separate_emulator.url, "--out", tmp_path, *STEPS[:7])
+    """Stopped as it deploys, with all that 00 to 05 made (by the helpers) to clean up."""
+    workshop_made_by_helpers(separate_emulator.url, tmp_path, launch=False)
+    runner = _runner("--emulator", separate_emulator.url, "--out", tmp_path, STEPS[6])
     _when_running(runner, "06_launch", signal.SIGINT)
     stdout, stderr = runner.communicate(timeout=300)
     assert runner.returncode == 1, stderr
