@@ -200,6 +200,7 @@ LONGEST_FIRST = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown when it is not loaded
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """One worker more than cores (`-n auto`): a worker often waits for the processes its
     tests start (kernels, agents, a browser), and another one's tests use the core."""

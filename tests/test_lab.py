@@ -127,8 +127,20 @@ def _kernel_state(url: str, name: str) -> str | None:
 
 
 def _open(page, url: str, name: str):
+    """Lab, opened on ``name`` (a link to it), in a workspace of its own."""
     page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}")
+    return _opened(page, url, name)
+
+
+def _open_from_the_file_browser(page, url: str, name: str):
+    """``name``, double-clicked in Lab's file browser, in a tab beside those open."""
+    page.locator(".jp-DirListing-item", has_text=name).dblclick()
+    return _opened(page, url, name)
+
+
+def _opened(page, url: str, name: str):
     notebook = page.locator(".jp-NotebookPanel:visible")
+    page.locator(".jp-mod-current .lm-TabBar-tabLabel", has_text=name).wait_for(timeout=60_000)
     notebook.wait_for(timeout=60_000)
     _wait_for(lambda: _kernel_state(url, name) == "idle", f"{name}'s kernel", 60)
     return notebook
@@ -239,7 +251,7 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     page.screenshot(path=ARTIFACTS / "lab-4-reopened.png")
 
     # Two services: three consents in a row, each card and panel while its cell waits.
-    notebook = _open(page, url, SECOND_PROVIDER)
+    notebook = _open_from_the_file_browser(page, url, SECOND_PROVIDER)
     _run_all(page)
     for service, nth in (("external service", 0), ("calendar", 0), ("calendar", 1)):
         cell = notebook.locator(f'.jp-Cell:has(a:has-text("Open the {service}\'s sign-in"))')
@@ -249,7 +261,7 @@ def test_a_learner_runs_the_workshop_in_jupyterlab(lab, chromium):
     assert not _errors(second)
     assert "One user, two providers" in json.dumps([c.get("outputs", []) for c in second.cells])
 
-    _open(page, url, "13_cleanup.ipynb")
+    _open_from_the_file_browser(page, url, "13_cleanup.ipynb")
     _run_all(page)
     assert not _errors(_finish(page, url, "13_cleanup.ipynb", folder))
     assert not (root / "workshop" / ".workshop" / "state.json").exists()
