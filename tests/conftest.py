@@ -54,13 +54,21 @@ def separate_emulator(tmp_path_factory) -> Emulator:
         yield Emulator(url, log)
 
 
-@pytest.fixture
-def clocked_emulator(tmp_path):
-    """An emulator of the test's own whose clock reads the offset in a file (libfaketime):
-    its URL, and a way to move its clock ("+301": five minutes and a second later)."""
+@pytest.fixture(scope="session")
+def clocked_emulator(tmp_path_factory):
+    """An emulator whose clock reads the offset in a file (libfaketime), one per test
+    process: its URL, and a way to move its clock on (by 301 seconds: five minutes and a
+    second later). Its clock never goes back, so a test times what it makes itself."""
     require_debian_package(bool(LIBFAKETIME), "faketime")
-    offset = tmp_path / "clock-offset"
+    offset = tmp_path_factory.mktemp("clock") / "clock-offset"
     offset.write_text("+0\n")
+    moved = 0
+
+    def move_on(seconds: int) -> None:
+        nonlocal moved
+        moved += seconds
+        offset.write_text(f"+{moved}\n")
+
     env = {
         **os.environ,
         "LD_PRELOAD": LIBFAKETIME[0],
@@ -68,7 +76,7 @@ def clocked_emulator(tmp_path):
         "FAKETIME_NO_CACHE": "1",
     }
     process, url = start_emulator_process(env)
-    yield url, lambda later: offset.write_text(f"{later}\n")
+    yield url, move_on
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=10)
 

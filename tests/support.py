@@ -408,10 +408,10 @@ def deploy_agent(be, ws, pools, provider, source: Path = AGENT_DIR):
     return runtime.wait_until_ready(be, created.id)
 
 
-def workshop_made_by_helpers(url: str, folder: Path, launch: bool = True) -> None:
-    """What notebooks 00 to 06 leave (00 to 05 without ``launch``), made by the helpers they
-    call: the state, env file and local development config in ``folder``, the resources on
-    the backend at ``url``. For tests of what comes after them; test_notebooks.py runs the
+def workshop_made_by_helpers(url: str, folder: Path, last: str = "06") -> None:
+    """What notebooks 01 to ``last`` (04, 05 or 06) leave, made by the helpers they call:
+    the state, env file and local development config in ``folder``, the resources on the
+    backend at ``url``. For tests of what comes after them; test_notebooks.py runs the
     notebooks themselves."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(settings.EMULATOR_URL, url)
@@ -420,9 +420,10 @@ def workshop_made_by_helpers(url: str, folder: Path, launch: bool = True) -> Non
         pools = cognito.ensure_pools(be, ws)
         state.write_env_file(pools.env_values())
         provider = credential_provider.ensure_credential_provider(be, ws, pools)
-        workload = workload_identity.ensure_workload_identity(be, ws)
-        workload_identity.write_local_dev_config(workload.name, pools.runtime.username)
-        if launch:
+        if last >= "05":
+            workload = workload_identity.ensure_workload_identity(be, ws)
+            workload_identity.write_local_dev_config(workload.name, pools.runtime.username)
+        if last >= "06":
             agent = deploy_agent(be, ws, pools, provider)
             binding = workload_identity.session_binding_url(ws)
             workload_identity.set_return_urls(be, agent.workload_identity, add=(binding,))

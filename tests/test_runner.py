@@ -34,13 +34,10 @@ from tests.support import (
 def test_second_provider_runs_after_its_prerequisites_with_a_vendor(
     separate_emulator, tmp_path, monkeypatch
 ):
-    """01 and 04 are all 11 needs; a vendor client given, its provider is made and removed."""
+    """01 and 04 (made by the helpers) are all 11 needs; a vendor client given, its provider
+    is made and removed."""
     url, secret = separate_emulator.url, "a-vendor-client-secret-nobody-sees"
-    prerequisites = [
-        NOTEBOOKS / f"{n}.ipynb" for n in ("01_setup_cognito", "04_credential_provider")
-    ]
-    before = run_notebooks("--emulator", url, "--keep", "--out", tmp_path, *prerequisites)
-    assert before.returncode == 0, before.stderr[-3000:]
+    workshop_made_by_helpers(url, tmp_path, last="04")
     monkeypatch.setenv(settings.WORKSHOP_DIR, str(tmp_path))
     monkeypatch.setenv(settings.EMULATOR_URL, url)
     monkeypatch.setenv(settings.VENDOR_CLIENT_SECRET, secret)
@@ -216,7 +213,7 @@ def _when_running(runner: subprocess.Popen, notebook: str, *signals: signal.Sign
 
 def test_ctrl_c_mid_run_stops_the_step_and_still_cleans_up(separate_emulator, tmp_path):
     """Stopped as it deploys, with all that 00 to 05 made (by the helpers) to clean up."""
-    workshop_made_by_helpers(separate_emulator.url, tmp_path, launch=False)
+    workshop_made_by_helpers(separate_emulator.url, tmp_path, last="05")
     runner = _runner("--emulator", separate_emulator.url, "--out", tmp_path, STEPS[6])
     _when_running(runner, "06_launch", signal.SIGINT)
     stdout, stderr = runner.communicate(timeout=300)
