@@ -107,15 +107,17 @@ def test_the_runtime_owns_a_workload_identity_named_after_it(emulator_url, jwt_r
     assert "cannot be deleted by the caller" in error.value.response["Error"]["Message"]
 
 
-def test_the_default_endpoint_serves_the_newest_version(emulator_url, context_code):
+def test_the_default_endpoint_serves_the_newest_version(emulator_url, context_code, tmp_path):
     runtime = create_runtime(emulator_url, context_code)
     control = client(emulator_url, "bedrock-agentcore-control")
+    pause = tmp_path / "start-pause"  # version two starts a second late: long enough to see
+    pause.write_text("1")
     control.update_agent_runtime(
         agentRuntimeId=runtime["agentRuntimeId"],
         agentRuntimeArtifact=runtime["agentRuntimeArtifact"],
         roleArn=runtime["roleArn"],
         networkConfiguration={"networkMode": "PUBLIC"},
-        environmentVariables={"GREETING": "version two"},
+        environmentVariables={"GREETING": "version two", "START_PAUSE": str(pause)},
     )
     endpoint = control.get_agent_runtime_endpoint(
         agentRuntimeId=runtime["agentRuntimeId"], endpointName="DEFAULT"
