@@ -1,5 +1,5 @@
 """The notebooks, executed headlessly by the runner as `make run` does, on a backend of their
-own: the whole sequence twice (nothing new the second time), then cleanup twice."""
+own: the whole sequence, again (nothing new the second time), then cleanup twice."""
 
 import json
 import re
@@ -23,13 +23,17 @@ from tests.support import (
     run_notebooks,
 )
 
+# Run again, as a learner does: all but 08 to 10, whose steps' second run the helpers' tests
+# check (test_helpers_machine_agent, test_helpers_cognito), and which show nothing new then.
+AGAIN = [path for path in STEPS if path.stem[:2] not in ("08", "09", "10")]
 # A JWS (bearer token) or JWE (workload access token): a base64url JSON header, then a dot.
 TOKEN = re.compile(r"eyJ[\w-]{10,}\.[\w.-]{20,}")
 
 
 @pytest.fixture(scope="module")
 def lifecycle(separate_emulator, tmp_path_factory):
-    """00 to 07 twice (keeping the resources), then 08 twice, all in one workshop folder."""
+    """Every step, then again (keeping the resources), then the cleanup twice, all in one
+    workshop folder."""
     url = separate_emulator.url
     out = tmp_path_factory.mktemp("workshop")
     first_copy = tmp_path_factory.mktemp("first-run")
@@ -39,7 +43,7 @@ def lifecycle(separate_emulator, tmp_path_factory):
     ledger = json.loads((out / ".workshop" / "state.json").read_text())["ledger"]
     secrets = _secrets_of(out) | _stored_secrets(url)
     after_first = inventory(url)
-    second = run_notebooks("--emulator", url, "--keep", "--out", out)
+    second = run_notebooks("--emulator", url, "--keep", "--out", out, *AGAIN)
     after_second = inventory(url)
     cleanup_only = CLEANUP
     cleanups = [run_notebooks("--emulator", url, "--out", out, cleanup_only)]
@@ -85,9 +89,9 @@ def _stored_secrets(url: str) -> set[str]:
 
 
 def test_both_runs_execute_every_step_and_print_the_table(lifecycle):
-    for run in lifecycle["runs"]:
+    for run, steps in zip(lifecycle["runs"], (STEPS, AGAIN), strict=True):
         assert run.returncode == 0, run.stderr[-3000:]
-        for notebook in STEPS:
+        for notebook in steps:
             assert re.search(rf"{notebook.name}\s+ok\s+\d+\.\d", run.stdout), run.stdout
         assert "13_cleanup" not in run.stdout  # --keep
         assert re.search(r"AWS API calls made \(counted by the local backend\): \d+", run.stdout)

@@ -124,7 +124,8 @@ def test_a_waiting_kernel_imports_what_its_notebook_imports_and_no_debugger(tmp_
         "assert {'helpers.display', 'helpers.state', 'json'} <= set(sys.modules)\n"
         "assert not {'display', 'state', 'json', '_warm', 'm', '_0'} & set(dir())\n"
         "assert _ == ''  # and no output\n"
-        "assert '_pydevd_bundle' not in sys.modules  # no debugger in a headless kernel"
+        "assert '_pydevd_bundle' not in sys.modules  # no debugger in a headless kernel …\n"
+        "assert not get_ipython().history_manager.enabled  # … and no history"
     )
     cells = [
         checks,

@@ -49,8 +49,9 @@ CELL_TIMEOUT = 900  # seconds: a regression run must fail, not hang, on a stuck 
 CLEANUP = "13_cleanup.ipynb"
 FIRST_DEPLOY = "06_launch.ipynb"  # the first step that deploys an agent
 KERNEL = "python3"
-# IPython's kernel, less the debugger nobody attaches to a headless run: importing debugpy
-# is a tenth of a second of each kernel's start.
+# IPython's kernel, less the debugger nobody attaches to a headless run (importing debugpy
+# is a tenth of a second of each kernel's start) and its input history (a database each
+# kernel opens and writes).
 HEADLESS_KERNEL = (
     "import sys; sys.modules['debugpy'] = None; "
     "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()"
@@ -157,7 +158,8 @@ def start_kernel(notebook: Path) -> AsyncKernelManager:
     kernel = AsyncKernelManager(kernel_name=KERNEL)
     kernel.kernel_spec.argv = [sys.executable, "-c", HEADLESS_KERNEL, "-f", "{connection_file}"]
     run_sync(kernel.start_kernel)(
-        cwd=str(notebook.parent), extra_arguments=[f"--IPKernelApp.exec_lines={warm}"]
+        cwd=str(notebook.parent),
+        extra_arguments=[f"--IPKernelApp.exec_lines={warm}", "--HistoryManager.enabled=False"],
     )
     return kernel
 
