@@ -14,10 +14,10 @@ FIND_UV = uv=$$(command -v uv || echo $(TOOLS)/bin/uv); [ -x "$$uv" ] || \
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
 	--target $(TOOLS) uv >/dev/null 2>&1
 
-# Our own packages compiled too, before each command (at once if nothing changed): every
-# kernel, backend and runner imports them, and Python may be told not to write bytecode
-# itself (PYTHONDONTWRITEBYTECODE, as in some containers and CI machines).
-COMPILE = $(BIN)/python -m compileall -q helpers emulator >/dev/null
+# Python writes bytecode (in git-ignored __pycache__ folders, never in the agent's zip), as it
+# does by default, even where the environment says not to (some containers and CI machines):
+# every kernel, backend, runner and test worker would compile the workshop's code again.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lab bench lock clean
 
@@ -37,26 +37,22 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 ## run: the whole workshop, headless, on the local backend (executed notebooks in runs/)
 run: $(INSTALLED)
-	@$(COMPILE)
 	$(BIN)/python -m helpers.cli.runner
 
 ## test: lint, format check and the test suite
 test: $(INSTALLED)
-	@$(COMPILE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 ## lab: JupyterLab on notebooks/ with a local backend beside it
 lab: $(INSTALLED)
-	@$(COMPILE)
 	$(BIN)/python -m helpers.cli.lab
 
 ## bench: speed of the local backend (create to READY, runtime overhead, consent round trip),
 ## what recording the AWS calls costs, and the whole workshop's wall time (goal: under 40 s):
 ## one table, and the same as JSON in runs/bench-<timestamp>.json (a few minutes)
 bench: $(INSTALLED)
-	@$(COMPILE)
 	$(BIN)/python -m benchmarks
 
 ## lock: pin the newest versions pyproject.toml allows (then pin agent/requirements.txt to the
