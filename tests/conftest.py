@@ -10,7 +10,7 @@ import boto3
 import pytest
 from playwright.sync_api import sync_playwright
 
-from helpers import credential_provider, workload_identity, workshop
+from helpers import credential_provider, workshop
 from helpers.backend import LOCAL_CREDENTIALS, running_emulator
 from helpers.cognito import ensure_pools, ensure_user
 from helpers.settings import EMULATOR_URL, WORKSHOP_DIR
@@ -20,7 +20,7 @@ from tests.support import (
     CHROMIUM_FLAGS,
     LIBFAKETIME,
     REGION,
-    deploy_agent,
+    launched,
     pool_with_user,
     require_debian_package,
     start_emulator_process,
@@ -146,10 +146,7 @@ def pools(backend_and_state):
 def _deployed(be, ws, pools):
     """Notebooks 04 to 06 in a few lines: provider, the agent on the local runtime."""
     provider = credential_provider.ensure_credential_provider(be, ws, pools)
-    agent = deploy_agent(be, ws, pools, provider)
-    binding_url = workload_identity.session_binding_url(ws)
-    workload_identity.set_return_urls(be, agent.workload_identity, add=(binding_url,))
-    return be, ws, pools, agent, binding_url
+    return be, ws, pools, *launched(be, ws, pools, provider)
 
 
 @pytest.fixture

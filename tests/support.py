@@ -408,6 +408,15 @@ def deploy_agent(be, ws, pools, provider, source: Path = AGENT_DIR):
     return runtime.wait_until_ready(be, created.id)
 
 
+def launched(be, ws, pools, provider):
+    """All that 06_launch does: the agent READY, and the session-binding page a return URL
+    of its workload identity. The agent, and that URL."""
+    agent = deploy_agent(be, ws, pools, provider)
+    binding_url = workload_identity.session_binding_url(ws)
+    workload_identity.set_return_urls(be, agent.workload_identity, add=(binding_url,))
+    return agent, binding_url
+
+
 def workshop_made_by_helpers(url: str, folder: Path, last: str = "06") -> None:
     """What notebooks 01 to ``last`` (04, 05 or 06) leave, made by the helpers they call:
     the state, env file and local development config in ``folder``, the resources on the
@@ -424,9 +433,7 @@ def workshop_made_by_helpers(url: str, folder: Path, last: str = "06") -> None:
             workload = workload_identity.ensure_workload_identity(be, ws)
             workload_identity.write_local_dev_config(workload.name, pools.runtime.username)
         if last >= "06":
-            agent = deploy_agent(be, ws, pools, provider)
-            binding = workload_identity.session_binding_url(ws)
-            workload_identity.set_return_urls(be, agent.workload_identity, add=(binding,))
+            launched(be, ws, pools, provider)
 
 
 def iam_user(url: str, *statements: dict) -> tuple[str, dict[str, str]]:
