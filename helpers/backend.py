@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,15 @@ from helpers.paths import emulator_log, emulator_record, private_file
 from helpers.waiting import wait_until
 
 LOCAL, AWS = "local", "aws"
-# botocore's data files (its endpoints file alone is over a megabyte of JSON), read once in
-# a process: every backend's session loads them through this one loader.
-_DATA = botocore.session.Session().get_component("data_loader")
-_BOTO3_DATA = os.path.join(os.path.dirname(boto3.__file__), "data")
 # moto's well-known test credentials: the local backend accepts any, AWS accepts none of these.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@cache
+def _data_loader():
+    """botocore's data files (its endpoints file alone is over a megabyte of JSON), read once
+    in a process: every backend's session loads them through this one loader."""
+    return botocore.session.Session().get_component("data_loader")
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,12 @@ class Backend:
     def session(self) -> boto3.Session:
         credentials = LOCAL_CREDENTIALS if self.name == LOCAL else {}
         core = botocore.session.Session()
-        core.register_component("data_loader", _DATA)
+        core.register_component("data_loader", _data_loader())
         session = boto3.Session(botocore_session=core, region_name=self.region, **credentials)
         # boto3 adds its data folder to the loader of each session it makes: once will do.
-        while _DATA.search_paths.count(_BOTO3_DATA) > 1:
-            _DATA.search_paths.remove(_BOTO3_DATA)
+        paths, boto3_data = _data_loader().search_paths, os.path.join(boto3.__path__[0], "data")
+        while paths.count(boto3_data) > 1:
+            paths.remove(boto3_data)
         self.calls.attach(session)
         return session
 
