@@ -37,7 +37,6 @@ from emulator import (
     logs,
     model_access,
     policies,
-    runtime,
     site,
     sts,
     trace,
@@ -61,6 +60,9 @@ from emulator.exceptions import (
     internal_error,
 )
 from emulator.identity import browser
+from emulator.runtime import routes as runtime
+from emulator.runtime.models import stop_all_agents
+from emulator.runtime.process import start_fork_server, stop_fork_server
 from emulator.wsgi import SIGV4, WSGIApp, json_response
 
 INSTANCE = uuid.uuid4().hex
@@ -258,7 +260,7 @@ def serve(port: int = 0, parent: int | None = None, preload: bool = False) -> No
     server = make_server(HOST, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
     site.base_url = f"http://{HOST}:{server.server_port}"
     if preload:
-        runtime.start_fork_server()  # it imports while we serve
+        start_fork_server()  # it imports while we serve
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, _stop)
     if parent is not None:
@@ -267,7 +269,7 @@ def serve(port: int = 0, parent: int | None = None, preload: bool = False) -> No
     try:
         server.serve_forever()
     finally:
-        runtime.stop_all_agents()
-        runtime.stop_fork_server()
+        stop_all_agents()
+        stop_fork_server()
         server.server_close()
         print("STOPPED", file=sys.stderr, flush=True)

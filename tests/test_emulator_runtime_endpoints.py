@@ -17,8 +17,8 @@ from bedrock_agentcore.runtime.models import SESSION_HEADER
 from botocore.exceptions import ClientError
 from moto.core.utils import camelcase_to_underscores
 
-from emulator.runtime import PREFIX
 from emulator.runtime.responses import RuntimeControlResponse
+from emulator.runtime.routes import PREFIX
 from tests.support import REGION, client, create_runtime, error_of, process_alive
 
 QUICK = WaitConfig(max_wait=60, poll_interval=1)
@@ -278,7 +278,7 @@ def test_the_sdks_endpoint_helpers_create_wait_update_and_tear_down(
 
 
 def _served_list_operations() -> list:
-    """Every List* operation of the model that `emulator.runtime` answers (by path, as routed)."""
+    """Every List* operation of the model that `emulator.runtime.routes` answers (by path)."""
     model = botocore.session.get_session().get_service_model("bedrock-agentcore-control")
     return [
         model.operation_model(name)

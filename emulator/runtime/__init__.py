@@ -14,21 +14,7 @@ and fail there (it implements none of them): `emulator.identity` serves ``/ident
 before moto sees it. ``/model/<id>/converse[-stream]`` signed for ``bedrock`` is
 `emulator.bedrock`'s; moto's ``bedrockruntime`` keeps its InvokeModel. See
 ``emulator/README.md``.
+
+The routes are in `routes`; this package imports nothing itself, because the agents'
+fork server imports `launch` (and with it this package) and needs none of the emulator.
 """
-
-from emulator.runtime import invocations
-from emulator.runtime.models import stop_all_agents
-from emulator.runtime.process import start_fork_server, stop_fork_server
-from emulator.runtime.responses import RuntimeControlResponse
-from emulator.service import wsgi_app
-
-PREFIX = "/runtimes/"
-_control = wsgi_app(RuntimeControlResponse)
-
-__all__ = ["PREFIX", "app", "start_fork_server", "stop_all_agents", "stop_fork_server"]
-
-
-def app(environ: dict, start_response):
-    if environ.get("PATH_INFO", "").endswith("/invocations"):
-        return invocations.app(environ, start_response)
-    return _control(environ, start_response)

@@ -23,9 +23,6 @@ import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import uvicorn
-from bedrock_agentcore.runtime import BedrockAgentCoreApp
-
 from emulator import lifetime
 from emulator.endpoints import HOST
 
@@ -75,6 +72,11 @@ def forked(entry_point: str, workdir: Path, env: dict[str, str], output: Connect
 
 
 def main(entry_point: str) -> None:
+    # Here, not at the top: the emulator imports this module to fork agents (`forked`), and
+    # serves none itself. The fork server has imported both already (`process.PRELOAD`).
+    import uvicorn
+    from bedrock_agentcore.runtime import BedrockAgentCoreApp
+
     _leave_with_the_emulator()
     root = Path(entry_point).resolve().parent
     sys.path.insert(0, str(root))

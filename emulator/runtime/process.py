@@ -49,9 +49,15 @@ INITIALIZATION_EXCEEDED = (
 
 # A context of our own: the default start method stays what it was.
 FORK_SERVER = multiprocessing.get_context("forkserver")
-# What every agent imports (launch.py: the SDK's runtime, uvicorn) and the workshop's
+# What every agent imports (launch.py, the SDK's runtime, uvicorn) and the workshop's
 # agents import besides: measured, what a forked agent still imports takes milliseconds.
-PRELOAD = ["emulator.runtime.launch", "bedrock_agentcore.identity.auth", "strands"]
+PRELOAD = [
+    "emulator.runtime.launch",
+    "bedrock_agentcore.runtime",
+    "uvicorn",
+    "bedrock_agentcore.identity.auth",
+    "strands",
+]
 # The preloaded SDK and OpenTelemetry read these once, at import (endpoint overrides,
 # propagators): an agent whose environment has them otherwise than the fork server's (the
 # emulator's) is started afresh, and reads its own.
