@@ -1,7 +1,15 @@
 """moto's backends: one per account and region, for moto's services and ours alike."""
 
+import functools
+
 import boto3
 from moto.core.base_backend import BackendDict
+
+
+@functools.cache
+def _bedrock_regions() -> tuple[str, ...]:
+    """Read once: each new boto3 session parses botocore's endpoint data again."""
+    return tuple(boto3.Session().get_available_regions("bedrock"))
 
 
 def agentcore_backends(backend_class: type) -> BackendDict:
@@ -13,7 +21,7 @@ def agentcore_backends(backend_class: type) -> BackendDict:
         backend_class,
         "bedrock-agentcore",
         use_boto3_regions=False,
-        additional_regions=boto3.Session().get_available_regions("bedrock"),
+        additional_regions=list(_bedrock_regions()),
     )
 
 
