@@ -183,7 +183,7 @@ def deployment(shared_deployment, emulator_url, monkeypatch):
 @pytest.fixture(scope="module")
 def chromium():
     """Headless Chromium (Debian's), for the pages a learner's browser opens."""
-    require_debian_package(CHROMIUM.exists(), "chromium")
+    require_debian_package(CHROMIUM.exists(), "chromium-headless-shell")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
