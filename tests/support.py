@@ -5,6 +5,7 @@ any single test file collects on its own.
 """
 
 import base64
+import functools
 import glob
 import io
 import json
@@ -54,9 +55,15 @@ AGENTS = Path(__file__).parent / "agents"
 
 def client(url: str, service: str, **options):
     """A real boto3 client for ``service`` on the local backend at ``url`` (``options`` may
-    name another region or other credentials)."""
+    name another region or other credentials): one per test process, as the helpers keep
+    one per backend and service (making one takes milliseconds, hundreds of times)."""
+    return _client(url, service, tuple(sorted(options.items())))
+
+
+@functools.cache
+def _client(url: str, service: str, options: tuple):
     defaults = {"endpoint_url": url, "region_name": REGION, **LOCAL_CREDENTIALS}
-    return boto3.client(service, **{**defaults, **options})
+    return boto3.client(service, **{**defaults, **dict(options)})
 
 
 def error_of(error: pytest.ExceptionInfo[ClientError] | ClientError) -> tuple[str, int]:
