@@ -36,8 +36,9 @@ def sign_in_link() -> str:
     return f"Please open:\n{LINK}\n\nThen come back."
 
 
-def _answer() -> str:
-    agent = Agent(model=BedrockModel(model_id=MODEL), tools=[sign_in_link], callback_handler=None)
+def _answer(model: BedrockModel) -> str:
+    """A new agent's answer (no earlier turns); the model (its boto3 session) is shared."""
+    agent = Agent(model=model, tools=[sign_in_link], callback_handler=None)
     return str(asyncio.run(agent.invoke_async("Where do I sign in?")))
 
 
@@ -70,7 +71,8 @@ def test_without_tools_it_says_it_is_not_a_language_model(bedrock_environment, s
 def test_the_answers_take_each_wording_in_turn_each_writing_the_link_its_own_way(
     bedrock_environment,
 ):
-    answers = [_answer() for _ in WORDINGS]
+    model = BedrockModel(model_id=MODEL)
+    answers = [_answer(model) for _ in WORDINGS]
     written = [{k for k, (_, link) in enumerate(WORDINGS) if link(LINK) in a} for a in answers]
     assert all(len(found) == 1 for found in written), written  # one way per answer
     assert sorted(k for found in written for k in found) == list(range(len(WORDINGS)))
