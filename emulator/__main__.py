@@ -1,6 +1,7 @@
 """Command line: ``python -m emulator serve --port N``."""
 
 import argparse
+import gc
 
 from emulator.cognito.patches import IncompatibleMoto
 from emulator.endpoints import HOST
@@ -23,6 +24,10 @@ def main() -> None:
         serve(args.port, args.parent, args.preload)
     except IncompatibleMoto as error:
         raise SystemExit(f"The local backend cannot start: {error}") from error
+    finally:
+        # Stopped, the process only has to exit: frozen, its objects are not garbage
+        # collected once more on the way out (a quarter of a second of CPU).
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import argparse
 import ast
 import contextlib
 import fcntl
+import gc
 import importlib
 import itertools
 import json
@@ -459,4 +460,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    gc.freeze()  # done: no garbage collection of everything on the way out
+    sys.exit(status)
