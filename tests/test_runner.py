@@ -122,10 +122,12 @@ def test_a_waiting_kernel_imports_what_its_notebook_imports_and_no_debugger(tmp_
     checks = (
         "import sys\n"
         "assert {'helpers.display', 'helpers.state', 'json'} <= set(sys.modules)\n"
-        "assert not {'display', 'state', 'json', '_warm', 'm', '_0'} & set(dir())\n"
+        "assert not {'display', 'state', 'json', '_warm', '_gc', 'm', '_0'} & set(dir())\n"
         "assert _ == ''  # and no output\n"
         "assert '_pydevd_bundle' not in sys.modules  # no debugger in a headless kernel …\n"
-        "assert not get_ipython().history_manager.enabled  # … and no history"
+        "assert not get_ipython().history_manager.enabled  # … and no history\n"
+        "import gc\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 0  # what it imported, frozen"
     )
     cells = [
         checks,
@@ -135,9 +137,9 @@ def test_a_waiting_kernel_imports_what_its_notebook_imports_and_no_debugger(tmp_
     python = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python"}}
     cells = list(map(nbformat.v4.new_code_cell, cells))
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=python), notebook)
-    assert imported_by(notebook) == ["helpers.state", "json", "sys"]  # a magic's cell is skipped
+    assert imported_by(notebook) == ["gc", "helpers.state", "json", "sys"]  # a magic's is skipped
     notebook.write_text(notebook.read_text().replace("%%time\\n", ""))
-    assert imported_by(notebook) == ["helpers.display", "helpers.state", "json", "sys"]
+    assert imported_by(notebook) == ["gc", "helpers.display", "helpers.state", "json", "sys"]
     assert "helpers.packaging" in imported_by(
         NOTEBOOKS / "06_launch.ipynb"
     )  # `from helpers import (`
