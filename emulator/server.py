@@ -7,6 +7,7 @@ errors in one place: an `AwsError` in AWS's shape, anything else (a bug of ours)
 after its traceback is logged.
 """
 
+import gc
 import io
 import json
 import os
@@ -265,6 +266,7 @@ def serve(port: int = 0, parent: int | None = None, preload: bool = False) -> No
         signal.signal(number, _stop)
     if parent is not None:
         lifetime.leave_when_orphaned(parent)
+    gc.freeze()  # what it imported and built lives as long as it serves: no need to scan it
     print(f"READY {site.base_url}", flush=True)
     try:
         server.serve_forever()
