@@ -11,6 +11,7 @@ and what agents import, already (`emulator.runtime.process`); `forked` makes suc
 what ``python -m emulator.runtime.launch`` would be.
 """
 
+import gc
 import io
 import multiprocessing
 import os
@@ -55,6 +56,9 @@ def forked(entry_point: str, workdir: Path, env: dict[str, str], output: Connect
     """Serve ``entry_point`` in a child of the fork server. The child starts with the fork
     server's output, environment, directory, arguments and first path entry (the emulator's
     working directory): each becomes what ``python -m`` in ``workdir`` would give."""
+    # What the fork server imported stays as long as we do: frozen, the agent's garbage
+    # collections do not scan it (nor write to the pages we share with the fork server).
+    gc.freeze()
     # Started daemonic, so that the emulator's exit stops rather than awaits us; an agent
     # may start processes of its own all the same.
     multiprocessing.current_process().daemon = False
