@@ -398,6 +398,7 @@ def test_a_forked_agent_has_its_own_environment_directory_arguments_and_path():
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
     assert seen["parent"] != process.pid  # forked by the fork server
+    assert seen["frozen"] > 0  # what the fork server imported, skipped by its collections
     expected = {
         name: value
         for name, value in emulator_env.items()
@@ -433,6 +434,7 @@ def test_an_agent_whose_variables_a_preloaded_library_reads_is_started_afresh(em
     seen = _agent_answer(emulator_url, runtime)["process"]
     emulator = requests.get(f"{emulator_url}/_emulator/health", timeout=5).json()
     assert seen["parent"] == emulator["pid"]
+    assert seen["frozen"] == 0
     assert seen["environ"]["OTEL_SERVICE_NAME"] == "read-at-import"
 
 

@@ -4,6 +4,7 @@ Where ``START_PAUSE`` names a file, the agent sleeps the seconds it holds before
 serves: a test writes it once the agent has started, so a restart is a slow cold start.
 """
 
+import gc
 import os
 import sys
 import time
@@ -37,6 +38,7 @@ def invoke(payload, context):
             "argv": sys.argv,
             "path": sys.path,
             "parent": os.getppid(),
+            "frozen": gc.get_freeze_count(),  # objects the garbage collector skips
         },
     }
     if payload.get("stream"):
