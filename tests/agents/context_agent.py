@@ -16,6 +16,8 @@ if (pause := Path(os.environ.get("START_PAUSE", "/nonexistent"))).exists():
     time.sleep(float(pause.read_text()))
 
 app = BedrockAgentCoreApp()
+# Objects its garbage collector skips, counted once: counting walks all of them.
+FROZEN = gc.get_freeze_count()
 
 
 @app.entrypoint
@@ -38,7 +40,7 @@ def invoke(payload, context):
             "argv": sys.argv,
             "path": sys.path,
             "parent": os.getppid(),
-            "frozen": gc.get_freeze_count(),  # objects the garbage collector skips
+            "frozen": FROZEN,
         },
     }
     if payload.get("stream"):
