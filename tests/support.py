@@ -205,10 +205,10 @@ def process_alive(pid: int) -> bool:
     """Is ``pid`` running? A zombie has exited, only not been reaped."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):  # gone, or reaped while we looked
         return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(") ")[1][0] != "Z"
 
 
 def custom_provider(url: str, discovery_url: str, app_client: dict, prefix: str) -> dict:
