@@ -326,6 +326,17 @@ def test_a_killed_agent_is_replaced_on_the_next_invocation(emulator_url, context
     assert _invoke(emulator_url, runtime)["pid"] == fresh
 
 
+def test_an_agent_on_its_way_out_is_replaced_not_refused(emulator_url, context_code):
+    """A dying agent's socket closes a moment before it is seen to exit: the invocation
+    after its crash starts a new agent, never finds the old one's port closed."""
+    runtime = create_runtime(emulator_url, context_code)
+    pid = _invoke(emulator_url, runtime)["pid"]
+    with pytest.raises(ClientError) as crashed:
+        _invoke(emulator_url, runtime, payload={"crash": "slowly"})
+    assert error_of(crashed) == ("RuntimeClientError", 424)
+    assert _invoke(emulator_url, runtime)["pid"] != pid
+
+
 def test_after_a_crash_the_next_invocation_gets_a_fresh_agent(emulator_url, context_code):
     runtime = create_runtime(emulator_url, context_code)
     pid = _invoke(emulator_url, runtime)["pid"]

@@ -242,6 +242,7 @@ def _forward(
                 timeout=(5, 900),
             )
         except requests.RequestException as error:
+            process.settle()
             raise RuntimeClientError(f"The agent did not answer: {error}") from error
         hop.status = upstream.status_code
     if upstream.status_code >= 400:

@@ -240,6 +240,18 @@ class AgentProcess:
             return not Path("/proc/self").exists()
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
+    def settle(self, timeout: float = 2.0) -> None:
+        """After a request it did not answer: wait until the agent has exited or answers
+        /ping, so that the next invocation finds it one or the other. An agent that dies
+        (a crash, SIGKILL) closes its socket a moment before `alive` can tell, and an
+        invocation sent then would be refused instead of starting it afresh."""
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.url}/ping", timeout=0.5).ok:
+                    return
+            time.sleep(0.02)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -2,6 +2,8 @@
 
 Where ``START_PAUSE`` names a file, the agent sleeps the seconds it holds before it
 serves: a test writes it once the agent has started, so a restart is a slow cold start.
+``{"crash": true}`` makes it exit at once; ``{"crash": "slowly"}``, a second after it
+closes its sockets, as a process on its way out.
 """
 
 import gc
@@ -22,6 +24,9 @@ FROZEN = gc.get_freeze_count()
 
 @app.entrypoint
 def invoke(payload, context):
+    if payload.get("crash") == "slowly":  # as a dying process: sockets closed, then the exit
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        time.sleep(1)
     if payload.get("crash"):
         os._exit(3)
     print(f"context agent invoked: {sorted(payload)}", flush=True)
