@@ -211,8 +211,7 @@ class AgentProcess:
         while not self.healthy and time.monotonic() < deadline:
             if self.process.poll() is not None or self.port is None:
                 self._failed()
-            with contextlib.suppress(requests.RequestException):
-                self.healthy = requests.get(f"{self.url}/ping", timeout=2).ok
+            self.healthy = self._answers_ping(timeout=2)
             if not self.healthy:
                 time.sleep(0.1)
         return self.healthy
@@ -247,10 +246,15 @@ class AgentProcess:
         invocation sent then would be refused instead of starting it afresh."""
         deadline = time.monotonic() + timeout
         while self.alive() and time.monotonic() < deadline:
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.url}/ping", timeout=0.5).ok:
-                    return
+            if self._answers_ping(timeout=0.5):
+                return
             time.sleep(0.02)
+
+    def _answers_ping(self, timeout: float) -> bool:
+        try:
+            return requests.get(f"{self.url}/ping", timeout=timeout).ok
+        except requests.RequestException:
+            return False
 
     def stop(self) -> None:
         if self.process.poll() is None:
